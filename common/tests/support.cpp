@@ -1,0 +1,46 @@
+// support.cpp: test helpers shared by every chapter's tests.
+#include "support.hpp"
+
+#include <dirent.h>
+
+#include <chrono>
+#include <thread>
+
+#include "goro/common/stack.hpp"
+
+namespace goro::testing {
+
+int thread_count() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') n++;
+    }
+    closedir(d);
+  }
+  return n;
+}
+
+int settled_thread_count(int expected) {
+  int n = thread_count();
+  for (int i = 0; i < 200 && n != expected; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    n = thread_count();
+  }
+  return n;
+}
+
+namespace {
+void check_leftovers(int threads_before) {
+  EXPECT_EQ(common::stack_mappings_alive(), 0u) << "run() left goroutine stacks mapped";
+  EXPECT_EQ(settled_thread_count(threads_before), threads_before)
+      << "run() left threads behind";
+}
+}  // namespace
+
+void RuntimeTest::SetUp() { threads_before_ = thread_count(); }
+void RuntimeTest::TearDown() { check_leftovers(threads_before_); }
+void RuntimeProcsTest::SetUp() { threads_before_ = thread_count(); }
+void RuntimeProcsTest::TearDown() { check_leftovers(threads_before_); }
+
+}  // namespace goro::testing
