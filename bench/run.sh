@@ -4,8 +4,8 @@
 #
 #   BUILD_DIR      CMake build folder (default: build/default at the repo
 #                  root); the C++ binaries are BUILD_DIR/bench/bench_*_chNN
-#                  (configure with -DGORO_BUILD_BENCH=ON). The Go programs
-#                  are built here into BUILD_DIR/bench/go-bin.
+#                  (target goro_bench; GORO_BUILD_BENCH must be ON). The Go
+#                  programs are built here into BUILD_DIR/bench/go-bin.
 #   BENCH_REPS     runs of each program; the median is shown (default 5)
 #   BENCH_QUICK=1  small sizes: a smoke test of the suite, not a measurement
 #   BENCH_TIMEOUT  seconds one program may run before it counts as failed
@@ -30,6 +30,21 @@ export LC_ALL=C
 # The programs' runs: workload and procs.
 runs=("spawn 1" "spawn 2" "gosched 1" "imbalance 1" "imbalance 2"
       "syscall 2" "timers 1" "timers 2")
+
+# The table, one line a row: workload, procs ("-": from both), the RESULT
+# key shown, its number format, the label. speedup is computed here.
+rows="\
+spawn     1 ns_per_op  %.1f spawn, procs=1 (ns/goroutine)
+spawn     2 ns_per_op  %.1f spawn, procs=2 (ns/goroutine)
+gosched   1 ns_per_op  %.1f gosched, procs=1 (ns/yield)
+imbalance 1 wall_ms    %.1f imbalance, procs=1 (ms)
+imbalance 2 wall_ms    %.1f imbalance, procs=2 (ms)
+imbalance - speedup    %.2f imbalance speedup (x)
+syscall   2 alone_ms   %.1f syscall: CPU job alone (ms)
+syscall   2 blocked_ms %.1f syscall: CPU job + blockers (ms)
+syscall   2 slowdown   %.2f syscall slowdown (x)
+timers    1 wall_ms    %.1f timers, procs=1 (ms)
+timers    2 wall_ms    %.1f timers, procs=2 (ms)"
 
 # Sizes: the programs' defaults (the real benchmark), or small ones.
 declare -A sizes=()
@@ -59,8 +74,8 @@ for nn in 01 02 03 04 05 06 07 08; do
   fi
 done
 if [ -z "$latest" ]; then
-  echo "warning: no goro bench binaries in $out (configure with" \
-       "-DGORO_BUILD_BENCH=ON and build the goro_bench target)" >&2
+  echo "warning: no goro bench binaries in $out (build the goro_bench" \
+       "target, with GORO_BUILD_BENCH=ON)" >&2
 fi
 
 binary() {  # binary IMPL WORKLOAD
@@ -74,7 +89,8 @@ raw=$out/raw.txt
 declare -A failed=()
 outlog=$(mktemp)
 errlog=$(mktemp)
-trap 'rm -f "$outlog" "$errlog"' EXIT
+rowsfile=$(mktemp)
+trap 'rm -f "$outlog" "$errlog" "$rowsfile"' EXIT
 
 for rep in $(seq 1 "$reps"); do
   for run in "${runs[@]}"; do
@@ -111,6 +127,7 @@ done
 # --- Report. ---
 cpu=$(lscpu 2>/dev/null | awk -F: '/^Model name/ { sub(/^ +/, "", $2); print $2; exit }')
 report=$out/report.txt
+printf '%s\n' "$rows" >"$rowsfile"
 {
   echo "goro benchmarks, $(date '+%Y-%m-%d %H:%M:%S %z')"
   echo "CPU:      ${cpu:-unknown}, nproc $(nproc)"
@@ -144,15 +161,14 @@ report=$out/report.txt
       vals[++k] = $5 }
     END { flush() }' |
   awk -v impls="${impls[*]}" -v latest="$latest" '
-    # First input: the medians; then the table rows (after the "ROWS" line).
-    $1 == "ROWS" { rows = 1; next }
-    !rows { med[$1, $2, $3, $4] = $5; next }
-    {
-      w = $1; p = $2; key = $3; fmt = $4
+    # First input: the table rows; then the medians, on stdin.
+    FNR == NR {
       label = $5; for (i = 6; i <= NF; i++) label = label " " $i
-      nrow++; rw[nrow] = w; rp[nrow] = p; rk[nrow] = key; rf[nrow] = fmt
+      nrow++; rw[nrow] = $1; rp[nrow] = $2; rk[nrow] = $3; rf[nrow] = $4
       rl[nrow] = label
+      next
     }
+    { med[$1, $2, $3, $4] = $5 }
     # The value of one cell, or "" when there is none.
     function value(impl, w, p, key,   a, b) {
       if (key == "speedup") {
@@ -207,20 +223,7 @@ report=$out/report.txt
       if (note_procs) print "*  ran with fewer Ps than asked (gomaxprocs() said so)."
       if (note_sum) print "!  checksum differs from Go or between runs: not the same work (a bug)."
       exit bad
-    }' - <(echo ROWS; cat <<'ROWS'
-spawn     1 ns_per_op  %.1f spawn, procs=1 (ns/goroutine)
-spawn     2 ns_per_op  %.1f spawn, procs=2 (ns/goroutine)
-gosched   1 ns_per_op  %.1f gosched, procs=1 (ns/yield)
-imbalance 1 wall_ms    %.1f imbalance, procs=1 (ms)
-imbalance 2 wall_ms    %.1f imbalance, procs=2 (ms)
-imbalance - speedup    %.2f imbalance speedup (x)
-syscall   2 alone_ms   %.1f syscall: CPU job alone (ms)
-syscall   2 blocked_ms %.1f syscall: CPU job + blockers (ms)
-syscall   2 slowdown   %.2f syscall slowdown (x)
-timers    1 wall_ms    %.1f timers, procs=1 (ms)
-timers    2 wall_ms    %.1f timers, procs=2 (ms)
-ROWS
-)
+    }' "$rowsfile" -
 } >"$report" && status=0 || status=$?
 cat "$report"
 exit "$status"

@@ -39,16 +39,15 @@ struct thread_state {
 };
 thread_local thread_state tls_state;
 
-// this_thread returns the calling thread's state. It is deliberately not
-// inlined and has a compiler barrier: a goroutine can leave a switch on
-// another thread than it entered it, and a compiler that computed a
-// thread_local's address before the switch may reuse it after (clang does,
-// for code it sees whole). Going through an opaque call each time is the
-// cure; every thread_local of goro is read this way.
-[[gnu::noinline]] thread_state& this_thread() {
-  asm volatile("" ::: "memory");
-  return tls_state;
-}
+// this_thread returns the calling thread's state. The thread_local trap: a
+// goroutine can leave a switch on another thread than it entered it, and a
+// compiler that computed a thread_local's address before the switch may
+// reuse it after (clang does, for code it sees whole). Here every read
+// happens before the jump, in leave(); nothing after the jump touches a
+// thread_local, so the compiler has nothing stale to reuse. The runtime's
+// own thread_local (the current M) is read through a non-inlined function
+// instead, because it is read after switches (see getm in proc.cpp).
+inline thread_state& this_thread() { return tls_state; }
 
 eh_state* thread_eh(thread_state& ts) {
   if (ts.eh == nullptr) {
@@ -135,6 +134,7 @@ void exit_context(context& from, context& to, void* arg) {
   __builtin_trap();  // nothing switches back to a context that exited
 }
 
+// running_context is read by the fault handler, never across a switch.
 context* running_context() noexcept { return this_thread().running; }
 
 }  // namespace goro::common

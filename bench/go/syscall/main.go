@@ -27,6 +27,21 @@ const blockers = 16
 var checksum atomic.Uint64 // of the CPU job; the same in both phases
 var sleeps atomic.Int64    // blocking calls that returned
 
+// nanosleep blocks the thread in the nanosleep system call for d. A signal
+// (Go sends SIGURG to preempt) can cut the call short with EINTR; then it
+// sleeps for the rest, as C++'s std::this_thread::sleep_for does.
+func nanosleep(d time.Duration) error {
+	ts := syscall.NsecToTimespec(int64(d))
+	for {
+		var rest syscall.Timespec
+		err := syscall.Nanosleep(&ts, &rest)
+		if err != syscall.EINTR {
+			return err
+		}
+		ts = rest
+	}
+}
+
 // phase runs the CPU job, with the blockers if asked, and returns the CPU
 // job's wall time (from the start of the phase to the CPU job's end).
 func phase(withBlockers bool, n, cpuIters int64) time.Duration {
@@ -37,9 +52,8 @@ func phase(withBlockers bool, n, cpuIters int64) time.Duration {
 		blocked.Start(blockers)
 		for b := 0; b < blockers; b++ {
 			go func() {
-				ts := syscall.NsecToTimespec(int64(time.Millisecond))
 				for i := int64(0); i < n; i++ {
-					if syscall.Nanosleep(&ts, nil) == nil {
+					if nanosleep(time.Millisecond) == nil {
 						sleeps.Add(1)
 					}
 				}

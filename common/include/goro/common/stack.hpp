@@ -41,7 +41,8 @@ struct stack {
 /// stop at about 32,000 goroutines. The pool therefore guards stacks only
 /// while the guarded ones use less than a quarter of that limit; past it,
 /// stacks are carved 64 at a time from one unguarded mapping and overflow
-/// is caught by the checks of check_stack instead.
+/// is caught by check_stack at the next switch instead: later, and only if
+/// the goroutine lived to switch.
 class stack_pool {
  public:
   /// A pool of stacks of `stack_size` usable bytes (rounded up to pages,
@@ -83,14 +84,11 @@ class stack_pool {
 /// process, over every pool. Tests check that it is 0 after run().
 std::size_t stack_mappings_alive();
 
-/// prepare_stack writes the overflow canary at the bottom of `s`. Call it
-/// once before a stack first runs code (stack_pool::get does).
-void prepare_stack(const stack& s);
-
 /// check_stack verifies, after goroutine `goid` switched out with saved
 /// stack pointer `sp`, that it did not run past the end of `s`: sp must be
-/// above the red zone and the canary at the bottom must be intact. On
-/// failure it ends the program like Go: "fatal error: stack overflow".
+/// above the 4 KiB red zone at the bottom. On failure it ends the program
+/// like Go: "fatal error: stack overflow". (A guarded stack faults at once
+/// instead; for an unguarded one this check at every switch is the net.)
 void check_stack(const stack& s, const void* sp, long goid);
 
 /// Ends the program reporting that goroutine `goid` overflowed a stack of
