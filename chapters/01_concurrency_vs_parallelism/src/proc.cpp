@@ -120,6 +120,7 @@ void* newproc_on(m* mp, std::size_t size, std::size_t align,
   return gp->closure;
 }
 
+//! [newproc_start]
 // newproc_start makes gp runnable on the thread whose share it is.
 void newproc_start(g* gp) {
   m* owner = sched->ms[static_cast<std::size_t>(gp->goid - 1) % sched->ms.size()].get();
@@ -130,6 +131,7 @@ void newproc_start(g* gp) {
   owner->runq.push_back(gp);
   wakem_locked(owner);
 }
+//! [newproc_start]
 
 // execute runs gp on mp until it yields or exits, then files it away.
 void execute(m* mp, g* gp) {
@@ -174,6 +176,7 @@ void mstart(m* mp) {
   return tls_m;
 }
 
+//! [schedule]
 // schedule is an m's loop: take the next goroutine of its own queue and run
 // it; sleep on the m's note when the queue is empty. Returns once main has
 // returned.
@@ -196,6 +199,7 @@ void schedule(m* mp) {
     execute(mp, gp);
   }
 }
+//! [schedule]
 
 // gosched_m puts a goroutine that yielded at the back of its own thread's
 // queue. Runs on g0 (Go's gosched_m puts it on the global queue instead:

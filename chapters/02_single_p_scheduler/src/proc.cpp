@@ -185,6 +185,7 @@ g* gosched_m(g* gp) {
   return nullptr;
 }
 
+//! [park_m]
 // park_m finishes gopark on g0: the G is _Gwaiting before the unlock
 // function runs, so whoever takes the lock next and wakes it finds it
 // parked (the lost wake-up rule). If unlockf says no, the G runs again.
@@ -203,6 +204,7 @@ g* park_m(g* gp) {
   }
   return nullptr;
 }
+//! [park_m]
 
 // goentry is where every goroutine starts: it runs the closure, destroys it
 // on the goroutine's own stack (its destructors are user code), and leaves
@@ -219,6 +221,7 @@ void goentry(void*) {
   common::exit_context(gp->sched, mp->g0, reinterpret_cast<void*>(&goexit0));
 }
 
+//! [findRunnable]
 // findRunnable finds a goroutine to run, in Go's order: due timers, the
 // global queue every 61st tick (fairness), the local queue, the global
 // queue. With nothing to run it sleeps until the next timer: nobody else
@@ -250,6 +253,7 @@ std::pair<g*, bool> findRunnable(m* mp) {
     }
   }
 }
+//! [findRunnable]
 
 }  // namespace
 
@@ -296,6 +300,7 @@ void mcall(mcall_fn fn) {
   common::switch_context(mp->curg->sched, mp->g0, reinterpret_cast<void*>(fn));
 }
 
+//! [execute]
 // execute runs gp on the current M until it switches back, then runs the
 // mcall function it asked for and returns that function's result (a G to
 // run at once, or nullptr). inheritTime: gp continues the current time
@@ -317,7 +322,9 @@ g* execute(g* gp, bool inheritTime) {
   if (fn != &goexit0) common::check_stack(gp->stack, gp->sched.sp, gp->goid);
   return fn(gp);
 }
+//! [execute]
 
+//! [schedule]
 // schedule is the M's scheduler loop, on g0: find a runnable G, run it,
 // repeat. Returns when main has returned.
 void schedule() {
@@ -333,6 +340,7 @@ void schedule() {
     inheritTime = true;
   }
 }
+//! [schedule]
 
 // gopark puts the running goroutine to sleep until goready(gp). On g0,
 // after the G is _Gwaiting, unlockf(gp, lock) runs: it can release the lock

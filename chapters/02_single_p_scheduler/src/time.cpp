@@ -15,6 +15,7 @@ namespace goro::runtime {
 
 namespace {
 
+//! [resetForSleep]
 // resetForSleep arms the sleep timer: the gopark unlock function of
 // sleep(). The timer is added only once the G is _Gwaiting, so it can never
 // fire (and goready the G) before the G has parked.
@@ -22,6 +23,7 @@ bool resetForSleep(g* gp, void*) {
   getm()->p->timers.add(gp->when, gp);
   return true;
 }
+//! [resetForSleep]
 
 }  // namespace
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# goro.sh: one entry point to set up, build, run and test goro.
+#
+#   ./goro.sh main            build everything, run every chapter's demo in
+#                             order, build the docs (prints where the HTML is)
+#   ./goro.sh test [PRESET..] build and run every test (default preset; also
+#                             asan, tsan, clang, or "all" for default+asan+tsan)
+#   ./goro.sh bench           run the benchmarks, goro against Go, as a table
+#   ./goro.sh diff NN         chapter NN's lesson, as a diff against NN-1
+#
+# Missing Debian packages are installed when run as root; otherwise the
+# script prints the apt-get command to run.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(cmake make g++ libboost-context-dev libgtest-dev doxygen graphviz golang-go)
+
+need_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "goro: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "goro: missing packages. Run, then try again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+build() {  # build PRESET [TARGET...]
+  local preset=$1
+  shift
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)" "$@"
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  main)
+    need_packages
+    build default
+    cmake --build --preset default --target run_demos
+    cmake --build --preset default --target docs
+    echo
+    echo "Docs: $(pwd)/build/default/docs/html/index.html"
+    ;;
+  test)
+    presets=("$@")
+    [ ${#presets[@]} -eq 0 ] && presets=(default)
+    [ "${presets[0]}" = all ] && presets=(default asan tsan)
+    extra=()
+    for p in "${presets[@]}"; do [ "$p" = clang ] && extra+=(clang); done
+    need_packages "${extra[@]}"
+    for p in "${presets[@]}"; do
+      echo "== goro: tests, $p build =="
+      build "$p"
+      ctest --preset "$p"
+    done
+    ;;
+  bench)
+    need_packages
+    build default
+    bench/run.sh build/default
+    ;;
+  diff)
+    n=${1:?usage: ./goro.sh diff NN}
+    n=$((10#$n))
+    [ "$n" -ge 2 ] || { echo "chapter 01 is the first chapter: nothing to diff" >&2; exit 1; }
+    prev=$(ls -d chapters/"$(printf %02d $((n - 1)))"_* 2>/dev/null | head -1)
+    this=$(ls -d chapters/"$(printf %02d "$n")"_* 2>/dev/null | head -1)
+    [ -n "$prev" ] && [ -n "$this" ] || { echo "no chapter $n" >&2; exit 1; }
+    diff -ru "$prev" "$this" || true
+    ;;
+  *)
+    sed -n "2,12p" "$0" | sed 's/^# \{0,1\}//'
+    [ "$cmd" = help ] || exit 1
+    ;;
+esac
