@@ -3,9 +3,9 @@
 get_filename_component(dir ${OUT} DIRECTORY)
 file(MAKE_DIRECTORY ${dir})
 execute_process(COMMAND ${DEMO}
-  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-file(WRITE ${OUT} "${out}${err}")
-message("${out}${err}")
+  OUTPUT_VARIABLE out ERROR_VARIABLE out RESULT_VARIABLE rc)
+file(WRITE ${OUT} "${out}")
+message("${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${DEMO} failed with status ${rc}")
 endif()

@@ -18,7 +18,7 @@ std::atomic<std::size_t> next{0};
 }  // namespace
 
 void start(std::size_t capacity) {
-  buf.reset(new event[capacity]);
+  buf.reset(new event[capacity]);  // trivially constructible: left untouched
   cap = capacity;
   next.store(0);
   on.store(true, std::memory_order_release);

@@ -86,26 +86,33 @@ void goentry(void*) {
                        reinterpret_cast<void*>(reason::exit));
 }
 
-// newg returns a dead g with a stack, reused from mp's free list if it can.
-g* newg(m* mp) {
-  if (!mp->gfree.empty()) {
-    g* gp = mp->gfree.back();
-    mp->gfree.pop_back();
+// gfput keeps a dead goroutine, with its stack, for reuse. One list for
+// all threads: a goroutine is made by one thread and may die on another.
+void gfput(g* gp) {
+  std::lock_guard<common::mutex> l(sched->allglock);
+  sched->gfree.push_back(gp);
+}
+
+// newg returns a dead g with a stack, reused from the free list if it can.
+g* newg() {
+  std::lock_guard<common::mutex> l(sched->allglock);
+  if (!sched->gfree.empty()) {
+    g* gp = sched->gfree.back();
+    sched->gfree.pop_back();
     return gp;
   }
   auto owned = std::make_unique<g>();
   g* gp = owned.get();
   gp->stack = sched->stacks->get();
-  std::lock_guard<common::mutex> l(sched->allglock);
   sched->allgs.push_back(std::move(owned));
   return gp;
 }
 
-// newproc_on prepares a new goroutine on mp and returns room for its
-// closure at the top of its stack.
-void* newproc_on(m* mp, std::size_t size, std::size_t align,
+// newproc_on prepares a new goroutine and returns room for its closure at
+// the top of its stack.
+void* newproc_on(std::size_t size, std::size_t align,
                  const common::closure_ops* ops) {
-  g* gp = newg(mp);
+  g* gp = newg();
   common::san::unpoison(gp->stack.lo, gp->stack.size);
   if (align < alignof(closure_header)) align = alignof(closure_header);
   auto top = reinterpret_cast<std::uintptr_t>(gp->stack.hi());
@@ -140,7 +147,7 @@ void execute(m* mp, g* gp) {
       common::switch_context(mp->g0, gp->sched, nullptr)));
   mp->curg = nullptr;
   if (why == reason::exit) {
-    mp->gfree.push_back(gp);
+    gfput(gp);
     return;
   }
   common::check_stack(gp->stack, gp->sched.sp, gp->goid);
@@ -218,14 +225,13 @@ namespace detail {
 
 void* newproc_alloc(std::size_t size, std::size_t align,
                     const common::closure_ops* ops) {
-  return newproc_on(current_g_m("go"), size, align, ops);
+  current_g_m("go");
+  return newproc_on(size, align, ops);
 }
 
 void newproc_commit(void* mem) { newproc_start(g_of_closure(mem)); }
 
-void newproc_abort(void* mem) noexcept {
-  getm()->gfree.push_back(g_of_closure(mem));
-}
+void newproc_abort(void* mem) noexcept { gfput(g_of_closure(mem)); }
 
 }  // namespace detail
 
@@ -255,7 +261,7 @@ int run(std::function<void()> main_fn, Config config) {
     common::signal_stack altstack;
     // Goroutine 1 runs main_fn; then the other threads start their loops.
     using C = common::closure<std::function<void()>>;
-    void* mem = newproc_on(m0, sizeof(C), alignof(C), &C::ops);
+    void* mem = newproc_on(sizeof(C), alignof(C), &C::ops);
     ::new (mem) C(std::move(main_fn));
     newproc_start(g_of_closure(mem));
     for (int i = 1; i < procs; i++) {

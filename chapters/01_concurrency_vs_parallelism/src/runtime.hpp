@@ -44,7 +44,6 @@ struct m {
   std::thread thread;         ///< the OS thread (m0 is run()'s caller)
   common::context g0;         ///< the thread's own context, its scheduler
   g* curg = nullptr;          ///< the goroutine running on it, if any
-  std::vector<g*> gfree;      ///< dead goroutines to reuse; this m only
 
   common::mutex lock;         ///< guards runq and sleeping
   gqueue runq;                ///< its goroutines ready to run
@@ -59,8 +58,9 @@ struct schedt {
   std::atomic<long> goidgen{0};         ///< last goroutine id handed out
   std::atomic<int> ngoroutines{0};      ///< live goroutines, main included
   std::atomic<bool> main_done{false};   ///< main returned: stop everything
-  common::mutex allglock;               ///< guards allgs
+  common::mutex allglock;               ///< guards allgs and gfree
   std::vector<std::unique_ptr<g>> allgs;  ///< every g ever made, for teardown
+  std::vector<g*> gfree;                ///< dead goroutines to reuse
 };
 
 // proc.cpp

@@ -365,11 +365,35 @@ void goready(g* gp) {
   runqput(getm()->p, gp);
 }
 
-// runqput puts gp at the tail of pp's local run queue. Only pp's M calls it.
-void runqput(p* pp, g* gp) { pp->runq.push_back(gp); }
+// runqput puts gp at the tail of pp's local run queue; only pp's M calls
+// it. The queue holds at most 256 Gs, as Go's does: past that, runqputslow
+// moves half of it to the global queue, where every P can take them and
+// where they wait in order with goroutines that yielded.
+void runqput(p* pp, g* gp) {
+  if (pp->runq.size() < runq_capacity) {
+    pp->runq.push_back(gp);
+    return;
+  }
+  runqputslow(pp, gp);
+}
+
+// runqputslow moves the older half of pp's full local queue, and gp after
+// them, to the global queue in one acquisition of sched.lock.
+void runqputslow(p* pp, g* gp) {
+  gQueue batch;
+  const std::size_t n = pp->runq.size() / 2;
+  for (std::size_t i = 0; i < n; i++) batch.push_back(pp->runq.pop());
+  batch.push_back(gp);
+  std::lock_guard<common::mutex> l(sched->lock);
+  add_counter(sched->runqsize, static_cast<std::int32_t>(batch.size()));
+  sched->runq.push_back_all(batch);
+}
 
 // runqget takes the head of pp's local run queue, or nullptr.
-g* runqget(p* pp) { return pp->runq.pop(); }
+g* runqget(p* pp) {
+  g* gp = pp->runq.pop();
+  return gp;
+}
 
 // globrunqput puts gp at the tail of the global run queue. sched.lock held.
 void globrunqput(g* gp) {
@@ -386,7 +410,7 @@ g* globrunqget(p* pp, int max) {
   int n = size / static_cast<int>(sched->allp.size()) + 1;
   if (n > size) n = size;
   if (max > 0 && n > max) n = max;
-  if (n > 128) n = 128;
+  if (n > static_cast<int>(runq_capacity / 2)) n = static_cast<int>(runq_capacity / 2);
   add_counter(sched->runqsize, -n);
   g* gp = sched->runq.pop();
   while (--n > 0) runqput(pp, sched->runq.pop());

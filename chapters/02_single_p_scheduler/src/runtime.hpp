@@ -101,7 +101,7 @@ struct p {
   long goidcache = 0;             ///< next goroutine id to hand out
   long goidcacheend = 0;          ///< end of the batch taken from goidgen
 
-  gQueue runq;                    ///< runnable Gs, FIFO (a ring in ch05)
+  gQueue runq;                    ///< runnable Gs, FIFO, at most 256 (a ring in ch05)
   gList gFree;                    ///< dead Gs, with stacks, for reuse
   std::atomic<std::int32_t> gFreeCount{0};  ///< gFree.size(), for gcount
 
@@ -141,7 +141,10 @@ g* execute(g* gp, bool inheritTime);
 void mcall(mcall_fn fn);
 void gopark(bool (*unlockf)(g*, void*), void* lock, wait_reason reason);
 void goready(g* gp);
+/// The most Gs a P's local run queue holds (Go's len(p.runq)).
+inline constexpr std::size_t runq_capacity = 256;
 void runqput(p* pp, g* gp);
+void runqputslow(p* pp, g* gp);
 g* runqget(p* pp);
 void globrunqput(g* gp);
 g* globrunqget(p* pp, int max);

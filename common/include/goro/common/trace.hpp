@@ -26,16 +26,18 @@ struct event {
   int p;             ///< P id, -1: none
   long g;            ///< goroutine id, 0: none
   ev kind;           ///< what happened
-  long arg = 0;      ///< kind-specific
-  long arg2 = 0;     ///< kind-specific
+  long arg;          ///< kind-specific
+  long arg2;         ///< kind-specific
 };
 
 /// on: whether events are being recorded now. The runtime checks it before
 /// recording, so a disabled trace costs one relaxed load.
 extern std::atomic<bool> on;
 
-/// start begins recording, keeping at most `capacity` events.
-void start(std::size_t capacity = 1 << 20);
+/// start begins recording, keeping at most `capacity` events. The buffer is
+/// not touched until events are recorded (a page first touched costs
+/// microseconds on a virtual machine).
+void start(std::size_t capacity = 1 << 18);
 
 /// stop ends recording and returns the events in time order.
 std::vector<event> stop();
