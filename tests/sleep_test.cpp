@@ -89,16 +89,18 @@ TEST_F(RuntimeTest, AHundredThousandGoroutinesSleepAtOnce) {
   const int n = goro::common::san::tsan ? 10000 : 100000;
   int alive_at_peak = 0;
   std::atomic<int> asleep{0}, woke{0};
+  std::atomic<bool> release{false};
   goro::run([&] {
     for (int i = 0; i < n; i++) {
       goro::go([&] {
         asleep++;
-        goro::sleep_for(300ms);
+        do goro::sleep_for(20ms); while (!release.load());
         woke++;
       });
     }
     while (asleep.load() < n) goro::sleep_for(1ms);
     alive_at_peak = goro::num_goroutine();
+    release = true;
     while (woke.load() < n) goro::sleep_for(5ms);
   });
   EXPECT_EQ(alive_at_peak, n + 1);

@@ -70,6 +70,13 @@ void note::wakeup() {
   futex_wake(&key_, 1);
 }
 
+bool note::try_wakeup() {
+  uint32_t zero = 0;
+  if (!key_.compare_exchange_strong(zero, 1, std::memory_order_release)) return false;
+  futex_wake(&key_, 1);
+  return true;
+}
+
 void note::sleep() {
   while (key_.load(std::memory_order_acquire) == 0) futex_sleep(&key_, 0, -1);
 }

@@ -383,13 +383,14 @@ g* execute(g* gp, bool inheritTime) {
   gp->m = mp;
   casgstatus(gp, gstatus::_Grunnable, gstatus::_Grunning);
   if (!inheritTime) mp->p->schedtick++;
+  const int pid = mp->p->id;
   if (common::trace::on.load(std::memory_order_relaxed)) {
-    common::trace::record(static_cast<int>(mp->id), mp->p->id, gp->goid, common::trace::ev::run);
+    common::trace::record(static_cast<int>(mp->id), pid, gp->goid, common::trace::ev::run);
   }
   // gogo: run gp until it mcalls back to this g0.
   auto fn = reinterpret_cast<mcall_fn>(common::switch_context(mp->g0, gp->sched, nullptr));
   if (common::trace::on.load(std::memory_order_relaxed)) {
-    common::trace::record(static_cast<int>(mp->id), mp->p->id, gp->goid, common::trace::ev::stop);
+    common::trace::record(static_cast<int>(mp->id), pid, gp->goid, common::trace::ev::stop);
   }
   if (fn != &goexit0) common::check_stack(gp->stack, gp->sched.sp, gp->goid);
   return fn(gp);

@@ -1,4 +1,4 @@
-// goro.hpp: the public API of goro, chapter 02 (the single-P scheduler).
+// goro.hpp: the public API of goro, chapter 03 (multiple Ms and Ps).
 // The same header name and namespace in every chapter, so a program builds
 // against any chapter that has the calls it uses (see CONTRACT.md).
 #pragma once
@@ -16,8 +16,8 @@ namespace goro {
 
 /// How run() sets up the runtime.
 struct Config {
-  /// The number of Ps (Go's GOMAXPROCS). Chapter 02 has exactly one P and
-  /// ignores this, but still rejects a negative value.
+  /// The number of Ps (Go's GOMAXPROCS), at most 256. 0: the value of
+  /// $GOMAXPROCS if it is a positive number, else the number of CPUs.
   int procs = 0;
   /// The usable size of each goroutine stack in bytes. 0: 256 KiB.
   std::size_t stack_size = 0;
@@ -72,8 +72,8 @@ void sleep_for(std::chrono::nanoseconds d);
 
 /// syscall runs a blocking call f (a read, a sleep, a lock of the OS) and
 /// returns its result. In this chapter it simply calls f: the goroutine's
-/// thread blocks, and with it the only P and every other goroutine. That is
-/// the lesson; chapter 04 hands the P to another thread meanwhile.
+/// thread blocks, and with it its P and the goroutines queued there.
+/// Chapter 04 hands the P to another thread meanwhile.
 template <class F>
 auto syscall(F&& f) {
   detail::check_goroutine("syscall");
@@ -81,7 +81,7 @@ auto syscall(F&& f) {
 }
 
 /// gomaxprocs returns the number of Ps, the goroutines that can run at
-/// once (runtime.GOMAXPROCS(0)); always 1 in this chapter.
+/// once (runtime.GOMAXPROCS(0)).
 int gomaxprocs();
 
 /// num_goroutine returns the number of goroutines that exist, main included

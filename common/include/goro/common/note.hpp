@@ -19,6 +19,9 @@ class note {
   /// notewakeup: wake the sleeper (or the next sleep). Waking a note twice
   /// without a clear in between is a runtime bug and ends the program.
   void wakeup();
+  /// Wakes the sleeper unless the note is already woken; for notes that
+  /// several threads may poke as a hint (sysmon's). Returns whether it woke.
+  bool try_wakeup();
   /// notesleep: sleep until wakeup() has been called.
   void sleep();
   /// notetsleep: sleep until wakeup() or until timeout_ns have passed
