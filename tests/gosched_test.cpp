@@ -4,7 +4,9 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <vector>
 
 #include "support.hpp"
@@ -48,27 +50,40 @@ TEST_F(RuntimeTest, GoschedInterleavesInFifoOrderAtOneP) {
   EXPECT_EQ(order, want);
 }
 
-TEST_F(RuntimeTest, TwoYieldingGoroutinesAlternateAtOneP) {
+// Two goroutines that keep yielding at one P take turns: neither runs
+// more than twice in a row. (Not strictly once: every 61st tick the P
+// takes a G from the global queue first, as Go's does, which can put the
+// one that just yielded ahead of the other.)
+TEST_F(RuntimeTest, TwoYieldingGoroutinesTakeTurnsAtOneP) {
   std::vector<char> trace;
   goro::run(
       [&] {
         std::atomic<int> done{0};
         for (char c : {'a', 'b'}) {
           goro::go([&, c] {
-            for (int i = 0; i < 100; i++) {
+            for (int i = 0; i < 200; i++) {
               trace.push_back(c);
               goro::gosched();
             }
             done++;
           });
         }
-        while (done.load() < 2) goro::gosched();
+        while (done.load() < 2) {
+#if GORO_CHAPTER >= 2
+          goro::sleep_for(std::chrono::milliseconds(1));  // main stays out of the queues
+#else
+          goro::gosched();
+#endif
+        }
       },
       goro::Config{.procs = 1});
-  ASSERT_EQ(trace.size(), 200u);
+  ASSERT_EQ(trace.size(), 400u);
+  std::size_t longest = 1, run = 1;
   for (std::size_t i = 1; i < trace.size(); i++) {
-    ASSERT_NE(trace[i], trace[i - 1]) << "no alternation at step " << i;
+    run = trace[i] == trace[i - 1] ? run + 1 : 1;
+    if (trace[i] != trace.back() || i < 300) longest = std::max(longest, run);
   }
+  EXPECT_LE(longest, 2u) << "one goroutine kept the P";
 }
 
 TEST_P(GoschedProcs, ManyYieldingGoroutinesAllFinish) {

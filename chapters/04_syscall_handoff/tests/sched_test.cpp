@@ -54,21 +54,25 @@ TEST_F(RuntimeTest, DeadGoroutinesAndTheirStacksAreReused) {
 }
 
 TEST_F(RuntimeTest, GoschedGoesThroughTheGlobalQueue) {
-  int seen_on_global = -1;
+  bool on_global = false;
   goro::run([&] {
-    std::atomic<bool> yielded{false};
+    // Move schedtick off a multiple of 61 (the tick when the P looks at the
+    // global queue first): each of main's yields starts a new time slice.
+    for (int i = 0; i < 5; i++) goro::gosched();
+    std::atomic<bool> done{false};
     goro::go([&] {
-      yielded = true;
+      g* me = getg();
+      // B runs when we yield; by then we must be on the global queue.
+      goro::go([&, me] {
+        std::lock_guard<goro::common::mutex> l(sched->lock);
+        on_global = sched->runq.front() == me && sched->runqsize.load() == 1;
+      });
       goro::gosched();
+      done = true;
     });
-    goro::go([&] {
-      while (!yielded.load()) goro::gosched();
-      // The first goroutine yielded before us; main may have too.
-      seen_on_global = sched->runqsize.load();
-    });
-    goro::sleep_for(10ms);
-  });
-  EXPECT_GE(seen_on_global, 1);
+    while (!done.load()) goro::sleep_for(1ms);
+  }, goro::Config{.procs = 1});
+  EXPECT_TRUE(on_global);
 }
 
 // A chain of goroutines, each starting the next, keeps the local queue
@@ -96,7 +100,7 @@ TEST_F(RuntimeTest, TheGlobalQueueIsPolledEvery61Ticks) {
     };
     goro::go(chain::next, &link, &chain_done);
     while (!chain_done.load()) goro::sleep_for(1ms);
-  });
+  }, goro::Config{.procs = 1});
   ASSERT_GE(ran_at_link, 0);
   EXPECT_LT(ran_at_link, 200) << "waited for the whole chain: no fairness";
 }

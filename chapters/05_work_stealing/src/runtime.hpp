@@ -1,0 +1,271 @@
+// runtime.hpp: chapter 05's internal structures (Go's runtime2.go) and its
+// internal functions, grouped by the file that defines them (as xv6's
+// defs.h does).
+#pragma once
+
+#include <atomic>
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "goro/common/closure.hpp"
+#include "goro/common/context.hpp"
+#include "goro/common/gqueue.hpp"
+#include "goro/common/lock.hpp"
+#include "goro/common/note.hpp"
+#include "goro/common/stack.hpp"
+#include "goro/common/timer_heap.hpp"
+
+namespace goro::runtime {
+
+struct g;
+struct m;
+struct p;
+
+/// A goroutine's state (Go's _G* constants, same values). A G changes state
+/// only through casgstatus; each state says where the G is.
+enum class gstatus : std::uint32_t {
+  _Gidle = 0,      ///< just allocated, not yet initialised
+  _Grunnable = 1,  ///< on a P's runq or on sched.runq; not running
+  _Grunning = 2,   ///< running on an M, which holds a P; owns its stack
+  _Gsyscall = 3,   ///< in a blocking call (goro::syscall); has an M, maybe no P
+  _Gwaiting = 4,   ///< parked (gopark); something will goready it
+  _Gdead = 6,      ///< exited, or on a free list waiting for reuse
+};
+
+/// Why a goroutine is parked; printed with Go's words (waitReason).
+enum class wait_reason : std::uint8_t {
+  none,
+  sleep,  ///< "sleep": in sleep_for
+};
+/// The text Go prints for a wait reason.
+const char* to_string(wait_reason r);
+
+/// g is a goroutine (Go's g, runtime2.go). Fields are grouped by who may
+/// touch them.
+struct g {
+  // Owned by the goroutine itself while it runs, by the scheduler otherwise.
+  common::context sched;          ///< saved registers (Go's g.sched gobuf)
+  common::stack stack;            ///< the stack it runs on (kept when dead)
+  struct m* m = nullptr;          ///< the M running it, if _Grunning
+  long goid = 0;                  ///< goroutine id; main is 1
+  void* closure = nullptr;        ///< its function and arguments (on stack)
+  const common::closure_ops* ops = nullptr;
+
+  /// Its state; changed with casgstatus only.
+  std::atomic<gstatus> atomicstatus{gstatus::_Gidle};
+  wait_reason waitreason = wait_reason::none;  ///< if _Gwaiting
+  /// Asked to yield: it has run for 10 ms (sysmon's retake). goro cannot
+  /// interrupt a goroutine; the flag is honoured at go() and when a
+  /// syscall returns (Go also at every function call, and by signal).
+  std::atomic<bool> preempt{false};
+  std::int64_t when = 0;          ///< sleep deadline (Go's g.timer.when)
+
+  // Guarded by whoever owns the list the G is on.
+  g* schedlink = nullptr;         ///< link in a run queue or free list
+};
+
+/// A FIFO of Gs linked through g::schedlink (Go's gQueue).
+using gQueue = common::gqueue<g, &g::schedlink>;
+/// A LIFO of Gs linked through g::schedlink (Go's gList).
+using gList = common::glist<g, &g::schedlink>;
+
+/// A function run on g0 after a goroutine switched away (Go's mcall
+/// argument). It returns a G to run at once, or nullptr to schedule.
+using mcall_fn = g* (*)(g* gp);
+
+/// m is an OS thread that runs goroutines (Go's m). It must hold a P to
+/// run one. m0 is run()'s caller; the others are made by startm as needed
+/// and, once made, park on the idle list rather than exit.
+struct m {
+  long id = 0;
+  common::context g0;             ///< its scheduler context (Go's m.g0)
+  g* curg = nullptr;              ///< the G running on it
+  struct p* p = nullptr;          ///< the P it holds
+  struct p* nextp = nullptr;      ///< the P to take when woken (startm)
+  struct p* oldp = nullptr;       ///< the P it had before entering a syscall
+  std::uint32_t syscalltick = 0;  ///< oldp's syscalltick at entersyscall
+  bool spinning = false;          ///< looking for work, counted in nmspinning
+  std::uint32_t fastrand = 0;     ///< its random state (steal order)
+  common::note park;              ///< where it sleeps when idle
+  m* schedlink = nullptr;         ///< link on sched.midle
+  std::thread thread;             ///< its thread (empty for m0)
+
+  // gopark's arguments, kept here "because there's no stack to put them
+  // on" once the G has switched to g0 (Go's m.waitunlockf, m.waitlock).
+  bool (*waitunlockf)(g*, void*) = nullptr;
+  void* waitlock = nullptr;
+};
+
+/// A P's state (Go's _P* constants).
+enum class pstatus : std::uint32_t {
+  _Pidle = 0,     ///< not used to run user code
+  _Prunning = 1,  ///< owned by an M, running goroutines
+  _Psyscall = 2,  ///< its M is in a syscall: sysmon may take it (retake)
+};
+
+/// The most Gs a P's local run queue holds (Go's len(p.runq)).
+inline constexpr std::size_t runq_capacity = 256;
+/// A P's local run queue: a ring of slots (see runq.cpp).
+using runq_ring = std::array<std::atomic<g*>, runq_capacity>;
+
+/// What sysmon last saw of a P (Go's sysmontick). Only sysmon touches it.
+struct sysmontick {
+  std::uint32_t schedtick = 0;
+  std::int64_t schedwhen = 0;
+  std::uint32_t syscalltick = 0;
+  std::int64_t syscallwhen = 0;
+};
+
+/// p is a processor: the right and the means to run goroutines (Go's p).
+/// Its run queue and free list are its own: only the M holding it touches
+/// them alone; other Ps may only steal from its run queue, lock-free.
+/// Its timers have a lock: an M without work runs any P's due timers.
+struct p {
+  int id = 0;
+  /// Its state. Atomic from this chapter on: sysmon takes a P from an M in
+  /// a syscall with a compare-and-swap, racing the M's return.
+  std::atomic<pstatus> status{pstatus::_Pidle};
+  struct m* m = nullptr;          ///< the M holding it
+  p* link = nullptr;              ///< link on sched.pidle
+  /// Incremented on every new time slice (read by sysmon).
+  std::atomic<std::uint32_t> schedtick{0};
+  /// Incremented on every syscall return and every retake (read by sysmon).
+  std::atomic<std::uint32_t> syscalltick{0};
+  sysmontick sysmon;              ///< sysmon's own notes
+  long goidcache = 0;             ///< next goroutine id to hand out
+  long goidcacheend = 0;          ///< end of the batch taken from goidgen
+
+  // The local run queue, lock-free (runq.cpp): only pp adds, at the tail;
+  // pp and thieves take from the head with a CAS.
+  std::atomic<std::uint32_t> runqhead{0};
+  std::atomic<std::uint32_t> runqtail{0};
+  runq_ring runq{};
+  /// A G to run before the ring, inheriting the time slice: the last one
+  /// made runnable here. Only pp sets it; anyone may take it.
+  std::atomic<g*> runnext{nullptr};
+  gList gFree;                    ///< dead Gs, with stacks, for reuse
+  std::atomic<std::int32_t> gFreeCount{0};  ///< gFree.size(), for gcount
+
+  common::mutex timersLock;       ///< guards timers
+  common::timer_heap<g> timers;   ///< sleeping Gs, by deadline
+  /// The earliest deadline in timers, 0 if none; read without the lock
+  /// (Go's p.timer0When).
+  std::atomic<std::int64_t> timer0When{0};
+};
+
+/// schedt holds the scheduler's global state (Go's schedt). There is one,
+/// for one call of run().
+struct schedt {
+  std::atomic<long> goidgen{0};   ///< last goroutine id handed out
+  std::int64_t start = 0;         ///< nanotime() at run(), for schedtrace
+
+  common::mutex lock;             ///< guards the fields below it
+  m* midle = nullptr;             ///< idle Ms, parked on their notes
+  std::atomic<std::int32_t> nmidle{0};   ///< how many
+  p* pidle = nullptr;             ///< idle Ps
+  std::atomic<std::int32_t> npidle{0};   ///< how many
+  std::atomic<std::int32_t> nmspinning{0};  ///< Ms looking for work
+  /// The M that sleeps until the earliest timer of all Ps (the role Go
+  /// gives the M blocked in netpoll), and that deadline; 0: none.
+  m* timerm = nullptr;
+  std::atomic<std::int64_t> timerwhen{0};
+  std::atomic<bool> sysmonwait{false};  ///< sysmon is in deep sleep on sysmonnote
+  common::note sysmonnote;        ///< wakes sysmon (and stops it at exit)
+  std::thread sysmon;             ///< sysmon's thread (no P, no M struct)
+  /// What happened at syscall returns and to Ps in syscalls, for demos and
+  /// tests: exitsyscall's fast and slow paths, and Ps retaken by sysmon.
+  std::atomic<long> nexitsyscallfast{0}, nexitsyscallslow{0}, nretake{0};
+  gQueue runq;                    ///< the global run queue (Go's sched.runq)
+  std::atomic<std::int32_t> runqsize{0};  ///< its length, read without lock
+  struct {
+    gList list;                   ///< dead Gs with stacks
+    std::atomic<std::int32_t> n{0};
+  } gFree;                        ///< the global free list
+
+  std::atomic<bool> main_done{false};  ///< main returned: the program ends
+
+  // Owners of everything run() made, freed when it returns. allp is fixed
+  // at boot; allm grows under sched.lock.
+  std::vector<std::unique_ptr<p>> allp;
+  std::vector<int> stealOrder;    ///< numbers coprime with len(allp)
+  std::vector<std::unique_ptr<m>> allm;
+  std::atomic<std::int32_t> mcount{0};  ///< allm.size(), read without lock
+  common::mutex allglock;               ///< guards allgs
+  std::vector<std::unique_ptr<g>> allgs;
+  std::unique_ptr<common::stack_pool> stacks;
+};
+
+// proc.cpp
+extern schedt* sched;     ///< the running scheduler; nullptr outside run()
+m* getm();                ///< the calling thread's M, or nullptr
+void setm(m* mp);         ///< records the calling thread's M
+g* getg();                ///< the running G, or nullptr on g0 / elsewhere
+void casgstatus(g* gp, gstatus oldval, gstatus newval);
+void schedule();
+g* execute(g* gp, bool inheritTime);
+void mcall(mcall_fn fn);
+void gopark(bool (*unlockf)(g*, void*), void* lock, wait_reason reason);
+void gopreempt();
+void goready(g* gp);
+void globrunqput(g* gp);
+g* globrunqget(p* pp, int max);
+int gcount();
+template <class T>
+void add_counter(std::atomic<T>& c, T delta) {
+  // A counter with one writer at a time (its P, or whoever holds
+  // sched.lock) read without a lock: no locked read-modify-write needed.
+  c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
+// runq.cpp
+void runqput(p* pp, g* gp, bool next);
+bool runqputslow(p* pp, g* gp, std::uint32_t h, std::uint32_t t);
+std::pair<g*, bool> runqget(p* pp);
+std::uint32_t runqgrab(p* pp, runq_ring& batch, std::uint32_t batchHead, bool stealRunNextG);
+g* runqsteal(p* pp, p* p2, bool stealRunNextG);
+bool runqempty(p* pp);
+std::uint32_t runqlen(p* pp);
+
+// steal.cpp
+std::uint32_t fastrand(m* mp);
+void steal_order_init();
+g* stealWork(m* mp, std::int64_t now);
+p* checkRunqsNoP();
+
+// mp.cpp: Ms and Ps
+void handoffp(p* pp);
+void newm(p* pp, bool spinning);
+void mstart(m* mp);
+void stopm(m* mp);
+void startm(p* pp, bool spinning);
+void wakep();
+void resetspinning(m* mp);
+void acquirep(m* mp, p* pp);
+p* releasep(m* mp);
+void pidleput(p* pp);
+p* pidleget();
+void mput(m* mp);
+m* mget();
+void wake_all_for_exit();
+
+// syscall.cpp
+void entersyscall();
+void exitsyscall();
+
+// sysmon.cpp
+void sysmon_start();
+void sysmon_stop();
+void sysmon_wake();
+void preemptone(p* pp);
+
+// time.cpp
+std::int64_t checkTimers(p* pp, std::int64_t now);
+std::int64_t checkTimersAllP(p* mine, std::int64_t now);
+std::int64_t earliestTimer();
+void sleep(std::int64_t ns);
+void wakeTimerSleeper(std::int64_t when);
+
+}  // namespace goro::runtime

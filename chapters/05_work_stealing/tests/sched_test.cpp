@@ -1,0 +1,231 @@
+// sched_test.cpp: chapter 05's scheduler from the inside: G states, free
+// lists, the global queue and its fairness rule.
+#include <goro/goro.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+
+#include "runtime.hpp"
+#include "support.hpp"
+
+namespace {
+using namespace std::chrono_literals;
+using namespace goro::runtime;
+using goro::testing::RuntimeTest;
+
+TEST_F(RuntimeTest, AGoroutineMovesThroughGosStates) {
+  gstatus running = gstatus::_Gidle, parked = gstatus::_Gidle, after = gstatus::_Gidle;
+  const char* reason = "";
+  goro::run([&] {
+    std::atomic<g*> sleeper{nullptr};
+    std::atomic<bool> done{false};
+    goro::go([&] {
+      sleeper = getg();
+      running = getg()->atomicstatus.load();
+      goro::sleep_for(20ms);
+      done = true;
+    });
+    while (sleeper.load() == nullptr) goro::gosched();
+    parked = sleeper.load()->atomicstatus.load();
+    reason = to_string(sleeper.load()->waitreason);
+    while (!done.load()) goro::sleep_for(1ms);
+    goro::gosched();  // let it finish exiting
+    after = sleeper.load()->atomicstatus.load();
+  });
+  EXPECT_EQ(running, gstatus::_Grunning);
+  EXPECT_EQ(parked, gstatus::_Gwaiting);
+  EXPECT_STREQ(reason, "sleep");
+  EXPECT_EQ(after, gstatus::_Gdead);
+}
+
+TEST_F(RuntimeTest, DeadGoroutinesAndTheirStacksAreReused) {
+  std::size_t made = 0;
+  goro::run([&] {
+    for (int i = 0; i < 10000; i++) {
+      std::atomic<bool> done{false};
+      goro::go([&] { done = true; });
+      while (!done.load()) goro::gosched();
+    }
+    made = sched->allgs.size();
+  });
+  EXPECT_LE(made, 3u) << "each goroutine should reuse the last one's G and stack";
+}
+
+TEST_F(RuntimeTest, GoschedGoesThroughTheGlobalQueue) {
+  bool on_global = false;
+  goro::run([&] {
+    // Move schedtick off a multiple of 61 (the tick when the P looks at the
+    // global queue first): each of main's yields starts a new time slice.
+    for (int i = 0; i < 5; i++) goro::gosched();
+    std::atomic<bool> done{false};
+    goro::go([&] {
+      g* me = getg();
+      // B runs when we yield; by then we must be on the global queue.
+      goro::go([&, me] {
+        std::lock_guard<goro::common::mutex> l(sched->lock);
+        on_global = sched->runq.front() == me && sched->runqsize.load() == 1;
+      });
+      goro::gosched();
+      done = true;
+    });
+    while (!done.load()) goro::sleep_for(1ms);
+  }, goro::Config{.procs = 1});
+  EXPECT_TRUE(on_global);
+}
+
+// A chain of goroutines, each starting the next and exiting, runs through
+// runnext, and each inherits the time slice of the one before: schedtick
+// never moves, so the 61-tick rule never fires. What stops the chain from
+// starving a goroutine on the global queue is the time slice itself:
+// sysmon asks the chain to yield after 10 ms (honoured in go()).
+TEST_F(RuntimeTest, ARunnextChainDoesNotStarveTheGlobalQueue) {
+  std::atomic<bool> ran{false};
+  long links = 0;
+  goro::run([&] {
+    std::atomic<long> link{0};
+    std::atomic<bool> chain_done{false};
+    goro::go([&] {
+      goro::gosched();  // to the global queue
+      ran = true;
+    });
+    goro::gosched();  // let it run once and yield
+    struct chain {
+      static void next(std::atomic<long>* link, std::atomic<bool>* ran,
+                       std::atomic<bool>* done, std::chrono::steady_clock::time_point end) {
+        link->fetch_add(1);
+        if (ran->load() || std::chrono::steady_clock::now() > end) {
+          *done = true;
+          return;
+        }
+        goro::go(next, link, ran, done, end);
+      }
+    };
+    goro::go(chain::next, &link, &ran, &chain_done, std::chrono::steady_clock::now() + 10s);
+    while (!chain_done.load()) goro::sleep_for(1ms);
+    links = link.load();
+  }, goro::Config{.procs = 1});
+  EXPECT_TRUE(ran.load()) << "starved for 10 s while the chain ran " << links << " links";
+}
+
+// Two goroutines handing runnext back and forth (each wakes the other, then
+// parks) must not starve a third that waits on the local ring. Their hand-
+// offs inherit the time slice; sysmon's 10 ms preemption ends it.
+TEST_F(RuntimeTest, RunnextPingPongDoesNotStarveAThird) {
+  std::atomic<bool> third_ran{false};
+  goro::run([&] {
+    std::atomic<g*> a{nullptr}, b{nullptr};
+    std::atomic<int> done{0};
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    // ping and pong park in turn; each readies the other into runnext.
+    auto player = [&](std::atomic<g*>* me, std::atomic<g*>* other) {
+      *me = getg();
+      while (other->load() == nullptr) goro::gosched();
+      while (!third_ran.load() && std::chrono::steady_clock::now() < end) {
+        g* peer = other->load();
+        // Wait until the peer is parked, then wake it and park ourselves.
+        while (peer->atomicstatus.load() != gstatus::_Gwaiting && !third_ran.load()) goro::gosched();
+        if (third_ran.load()) break;
+        gopark([](g*, void* peer) {
+          goready(static_cast<g*>(peer));
+          return true;
+        }, peer, wait_reason::sleep);
+      }
+      done++;
+    };
+    goro::go(player, &a, &b);
+    goro::go(player, &b, &a);
+    goro::go([&] { third_ran = true; });
+    while (done.load() < 2) goro::sleep_for(1ms);
+  }, goro::Config{.procs = 1});
+  EXPECT_TRUE(third_ran.load());
+}
+
+TEST_F(RuntimeTest, GoroutineIdsCountFromOne) {
+  long main_id = 0, first = 0, second = 0;
+  goro::run([&] {
+    main_id = getg()->goid;
+    std::atomic<int> done{0};
+    goro::go([&] { first = getg()->goid; done++; });
+    goro::go([&] { second = getg()->goid; done++; });
+    while (done.load() < 2) goro::gosched();
+  });
+  EXPECT_EQ(main_id, 1);
+  EXPECT_EQ(first, 2);
+  EXPECT_EQ(second, 3);
+}
+
+TEST_F(RuntimeTest, GomaxprocsPsAndAtMostOneMEach) {
+  std::size_t ps = 0;
+  int ms = 0;
+  goro::run([&] {
+    ps = sched->allp.size();
+    std::atomic<int> done{0};
+    for (int i = 0; i < 100; i++) {
+      goro::go([&] {
+        goro::sleep_for(1ms);
+        done++;
+      });
+    }
+    while (done.load() < 100) goro::gosched();
+    ms = sched->mcount.load();
+  }, goro::Config{.procs = 4});
+  EXPECT_EQ(ps, 4u);
+  EXPECT_GE(ms, 1);
+  EXPECT_LE(ms, 4) << "an M runs a P, and there are 4 Ps";
+}
+
+// The thread_local trap, from the inside: after every switch the runtime's
+// idea of the current M (getm) must be the M of the thread the goroutine is
+// now on, even though goroutines move between threads.
+TEST_F(RuntimeTest, GetmIsTheCurrentThreadsMAfterEverySwitch) {
+  std::atomic<int> wrong{0}, moved{0};
+  goro::run([&] {
+    std::atomic<int> done{0};
+    for (int i = 0; i < 8; i++) {
+      goro::go([&] {
+        m* last = getm();
+        // At least 2000 switches, and on until some goroutine has moved
+        // (how soon depends on when the other Ms' threads start).
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        for (int k = 0; k < 2000 || (moved.load() == 0 &&
+                                     std::chrono::steady_clock::now() < deadline); k++) {
+          goro::gosched();
+          m* now = getm();
+          if (now->curg != getg() || now->g0.stack_lo == nullptr) wrong++;
+          if (now != last) moved++;
+          last = now;
+        }
+        done++;
+      });
+    }
+    while (done.load() < 8) goro::sleep_for(1ms);
+  }, goro::Config{.procs = 4});
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(moved.load(), 0) << "goroutines never changed threads: the test proved nothing";
+}
+
+// No work, timers pending: the Ms park and one sleeps until the earliest
+// timer. Nobody spins: over 150 ms of sleeping the process uses little CPU.
+TEST_F(RuntimeTest, IdleMsParkInsteadOfSpinning) {
+  double cpu_ms = 0;
+  goro::run([&] {
+    std::atomic<int> done{0};
+    for (int i = 0; i < 8; i++) {
+      goro::go([&] {
+        goro::sleep_for(150ms);
+        done++;
+      });
+    }
+    timespec t0, t1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+    goro::sleep_for(150ms);
+    while (done.load() < 8) goro::sleep_for(1ms);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+    cpu_ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+  }, goro::Config{.procs = 4});
+  EXPECT_LT(cpu_ms, 75) << "150 ms asleep cost " << cpu_ms << " ms of CPU";
+}
+
+}  // namespace
