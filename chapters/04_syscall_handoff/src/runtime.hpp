@@ -56,10 +56,7 @@ struct g {
   /// Its state; changed with casgstatus only.
   std::atomic<gstatus> atomicstatus{gstatus::_Gidle};
   wait_reason waitreason = wait_reason::none;  ///< if _Gwaiting
-  /// Asked to yield: it has run for 10 ms (sysmon's retake). goro cannot
-  /// interrupt a goroutine; the flag is honoured at go() and when a
-  /// syscall returns (Go also at every function call, and by signal).
-  std::atomic<bool> preempt{false};
+
   std::int64_t when = 0;          ///< sleep deadline (Go's g.timer.when)
 
   // Guarded by whoever owns the list the G is on.
@@ -128,6 +125,11 @@ struct p {
   /// Incremented on every syscall return and every retake (read by sysmon).
   std::atomic<std::uint32_t> syscalltick{0};
   sysmontick sysmon;              ///< sysmon's own notes
+  /// The G running here is asked to yield: it has run for 10 ms (sysmon's
+  /// retake). goro cannot interrupt a goroutine; the request is honoured
+  /// at go() and when a syscall returns (Go also at every function call,
+  /// and by signal). Cleared when the P starts a new G.
+  std::atomic<bool> preempt{false};
   long goidcache = 0;             ///< next goroutine id to hand out
   long goidcacheend = 0;          ///< end of the batch taken from goidgen
 

@@ -107,7 +107,7 @@ void exitsyscall() {
     casgstatus(gp, gstatus::_Gsyscall, gstatus::_Grunning);
     sched->nexitsyscallfast.fetch_add(1, std::memory_order_relaxed);
     // Asked to yield while in the call: do it now.
-    if (gp->preempt.load(std::memory_order_relaxed)) gopreempt();
+    if (pp->preempt.load(std::memory_order_relaxed)) gopreempt();
     return;
   }
   sched->nexitsyscallslow.fetch_add(1, std::memory_order_relaxed);

@@ -171,16 +171,12 @@ void sysmon() {
 
 }  // namespace
 
-// preemptone asks the G running on pp to yield at its next chance (Go's
-// preemptone sets gp.preempt and poisons the stack guard, and sends a
-// signal). Racy by nature: the G may be gone already; a stale request only
-// makes some later G yield once, early.
-void preemptone(p* pp) {
-  m* mp = pp->m;
-  if (mp == nullptr) return;
-  g* gp = mp->curg;
-  if (gp != nullptr) gp->preempt.store(true, std::memory_order_relaxed);
-}
+// preemptone asks the G running on pp to yield at its next chance. Go's
+// sets gp.preempt (and poisons its stack guard) and pp.preempt (and sends
+// a signal); goro sets only the P's flag, which sysmon can reach without
+// racing the M for its current G. A request that arrives as the G leaves
+// is cleared when the P starts the next one.
+void preemptone(p* pp) { pp->preempt.store(true, std::memory_order_relaxed); }
 
 // sysmon_wake wakes sysmon from any sleep; a hint that several threads may
 // give at once, so a second one is dropped, not an error.

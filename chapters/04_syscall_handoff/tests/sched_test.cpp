@@ -49,7 +49,7 @@ TEST_F(RuntimeTest, DeadGoroutinesAndTheirStacksAreReused) {
       while (!done.load()) goro::gosched();
     }
     made = sched->allgs.size();
-  });
+  }, goro::Config{.procs = 1});
   EXPECT_LE(made, 3u) << "each goroutine should reuse the last one's G and stack";
 }
 
@@ -136,7 +136,9 @@ TEST_F(RuntimeTest, GomaxprocsPsAndAtMostOneMEach) {
   }, goro::Config{.procs = 4});
   EXPECT_EQ(ps, 4u);
   EXPECT_GE(ms, 1);
-  EXPECT_LE(ms, 4) << "an M runs a P, and there are 4 Ps";
+  // An M per P, and one more that may be sleeping until the next timer
+  // without a P (the role of Go's M blocked in netpoll).
+  EXPECT_LE(ms, 5) << "an M runs a P, and there are 4 Ps";
 }
 
 // The thread_local trap, from the inside: after every switch the runtime's

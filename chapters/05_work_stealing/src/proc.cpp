@@ -395,8 +395,10 @@ g* execute(g* gp, bool inheritTime) {
   mp->curg = gp;
   gp->m = mp;
   casgstatus(gp, gstatus::_Grunnable, gstatus::_Grunning);
-  gp->preempt.store(false, std::memory_order_relaxed);
-  if (!inheritTime) add_counter(mp->p->schedtick, 1u);
+  if (!inheritTime) {
+    add_counter(mp->p->schedtick, 1u);
+    mp->p->preempt.store(false, std::memory_order_relaxed);  // a new time slice
+  }
   const int pid = mp->p->id;
   if (common::trace::on.load(std::memory_order_relaxed)) {
     common::trace::record(static_cast<int>(mp->id), pid, gp->goid, common::trace::ev::run);
@@ -451,7 +453,7 @@ void gopark(bool (*unlockf)(g*, void*), void* lock, wait_reason reason) {
 // gopreempt yields because sysmon asked (Go's gopreempt_m, which does what
 // gosched does: the G goes to the global queue).
 void gopreempt() {
-  getg()->preempt.store(false, std::memory_order_relaxed);
+  getm()->p->preempt.store(false, std::memory_order_relaxed);
   mcall(gosched_m);
 }
 
@@ -532,7 +534,7 @@ void newproc_commit(void* mem) {
   wakep();  // an idle P may steal it
   // A goroutine spawning in a loop would never yield: honour sysmon's
   // request here (Go would preempt it at any function call).
-  if (getg()->preempt.load(std::memory_order_relaxed)) gopreempt();
+  if (getm()->p->preempt.load(std::memory_order_relaxed)) gopreempt();
 }
 
 void newproc_abort(void* mem) noexcept { gfput(getm()->p, g_of_closure(mem)); }
