@@ -6,6 +6,8 @@
 
 #include <boost/context/detail/fcontext.hpp>
 
+/// What no chapter changes: the context switch, stacks, locks, notes,
+/// queues, the timer heap and tracing, shared by every chapter's runtime.
 namespace goro::common {
 
 /// The C++ runtime's per-thread exception state (libstdc++'s __cxa_eh_globals:

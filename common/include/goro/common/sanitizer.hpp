@@ -29,6 +29,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+/// The sanitizers' fiber interfaces, as no-ops when built without them.
 namespace goro::common::san {
 
 /// True when built with AddressSanitizer.

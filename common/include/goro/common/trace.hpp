@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <vector>
 
+/// A record of which goroutine ran where and when, for the demos.
 namespace goro::common::trace {
 
 /// What happened.
