@@ -5,6 +5,7 @@
 #                             order, build the docs (prints where the HTML is)
 #   ./goro.sh test [PRESET..] build and run every test (default preset; also
 #                             asan, tsan, clang, or "all" for default+asan+tsan)
+#   ./goro.sh build [PRESET]  only build (default preset; or asan, tsan, clang)
 #   ./goro.sh bench           run the benchmarks, goro against Go, as a table
 #   ./goro.sh diff NN         chapter NN's lesson, as a diff against NN-1
 #
@@ -63,6 +64,13 @@ case "$cmd" in
       ctest --preset "$p"
     done
     ;;
+  build)
+    preset=${1:-default}
+    extra=()
+    [ "$preset" = clang ] && extra+=(clang)
+    need_packages "${extra[@]}"
+    build "$preset"
+    ;;
   bench)
     need_packages
     build default
@@ -78,7 +86,7 @@ case "$cmd" in
     diff -ru "$prev" "$this" || true
     ;;
   *)
-    sed -n "2,12p" "$0" | sed 's/^# \{0,1\}//'
+    sed -n "2,13p" "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 1
     ;;
 esac

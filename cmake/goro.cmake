@@ -29,6 +29,8 @@ function(goro_chapter NN)
     add_executable(${tests} ${test_sources})
     target_link_libraries(${tests} PRIVATE ${lib} goro_test_support GTest::gtest_main)
     target_include_directories(${tests} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+    # GoogleTest's header is most of what a test file costs to compile.
+    target_precompile_headers(${tests} PRIVATE <gtest/gtest.h> <atomic> <chrono> <vector>)
     goro_warnings(${tests})
     gtest_discover_tests(${tests}
       TEST_PREFIX "ch${NN}."

@@ -116,7 +116,10 @@ g* newproc1(p* pp, std::size_t size, std::size_t align,
             const common::closure_ops* ops) {
   g* gp = gfget(pp);
   if (gp == nullptr) gp = malg();
-  common::san::unpoison(gp->stack.lo, gp->stack.size);
+  // A reused stack may hold ASan's marks from the frames its last goroutine
+  // left on it when it exited (goentry and the switch, at the very top:
+  // every other frame had returned): clear the top of the stack.
+  common::san::unpoison_top(gp->stack.lo, gp->stack.size);
   if (align < alignof(closure_header)) align = alignof(closure_header);
   auto top = reinterpret_cast<std::uintptr_t>(gp->stack.hi());
   auto mem = (top - size) & ~(static_cast<std::uintptr_t>(align) - 1);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "goro/common/sanitizer.hpp"
 #include "runtime.hpp"
 #include "support.hpp"
 
@@ -85,7 +86,9 @@ TEST_F(RuntimeTest, SysmonPreemptsALongSpawningLoop) {
   long ran_before_loop_ended = -1;
   goro::run([&] {
     std::atomic<long> ran{0};
-    const auto end = std::chrono::steady_clock::now() + 200ms;
+    // Five time slices (sysmon's slice is longer under the sanitizers).
+    const auto slice = goro::common::san::tsan ? 200ms : goro::common::san::asan ? 50ms : 10ms;
+    const auto end = std::chrono::steady_clock::now() + 5 * slice;
     while (std::chrono::steady_clock::now() < end) goro::go([&] { ran++; });
     ran_before_loop_ended = ran.load();
   }, goro::Config{.procs = 1});

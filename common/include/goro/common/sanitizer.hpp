@@ -71,11 +71,15 @@ inline void finish_switch(void* fake_stack_save, const void** from_lo,
 #endif
 }
 
-/// unpoison clears ASan's marks on a stack that is about to be reused: the
-/// goroutine that used it last may have left poisoned redzones behind.
-inline void unpoison(void* lo, std::size_t size) {
+/// unpoison_top clears ASan's marks on the top 16 KiB of a stack that is
+/// about to be reused: a goroutine that exited left poisoned redzones only
+/// in the frames still live when it switched away for good, which are the
+/// first frames of the stack. (The whole stack would cost 32 KiB of shadow
+/// writes per goroutine.)
+inline void unpoison_top(void* lo, std::size_t size) {
 #if GORO_ASAN
-  __asan_unpoison_memory_region(lo, size);
+  const std::size_t top = size < 16 * 1024 ? size : 16 * 1024;
+  __asan_unpoison_memory_region(static_cast<char*>(lo) + (size - top), top);
 #else
   (void)lo, (void)size;
 #endif
