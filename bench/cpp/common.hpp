@@ -86,6 +86,16 @@ class Latch {
     return yields;
   }
 
+  // How main waits where sleep_for exists (chapter 2 on: syscall, timers):
+  // it sleeps 1 ms at a time, so that it does not hold a P that the work
+  // needs. A goroutine that spins on gosched() is always runnable, and a
+  // runtime without preemption lets it take turns with CPU-bound work.
+#if GORO_CHAPTER >= 2
+  void wait_sleeping() {
+    while (!done_.load()) goro::sleep_for(std::chrono::milliseconds(1));
+  }
+#endif
+
   // Nanoseconds from start() to the last done().
   double elapsed_ns() const { return static_cast<double>(end_ns_.load()); }
   double elapsed_ms() const { return elapsed_ns() / 1e6; }

@@ -45,8 +45,8 @@ double phase(bool with_blockers, long n, std::int64_t cpu_iters) {
       cpu.done();
     });
   }
-  cpu.wait();
-  if (with_blockers) blocked.wait();
+  cpu.wait_sleeping();
+  if (with_blockers) blocked.wait_sleeping();
   return cpu.elapsed_ms();
 }
 }  // namespace

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
             latch.done();
           }, i % 64 == 0);
         }
-        latch.wait();
+        latch.wait_sleeping();
         if (early.load() != 0) {
           std::fprintf(stderr, "timers: a goroutine woke early\n");
           status = 1;

@@ -67,9 +67,9 @@ func phase(withBlockers bool, n, cpuIters int64) time.Duration {
 			cpu.Done()
 		}(w)
 	}
-	cpu.Wait()
+	cpu.WaitSleeping()
 	if withBlockers {
-		blocked.Wait()
+		blocked.WaitSleeping()
 	}
 	return cpu.Elapsed()
 }

@@ -42,7 +42,7 @@ func main() {
 			latch.Done()
 		}(i%64 == 0)
 	}
-	latch.Wait()
+	latch.WaitSleeping()
 	if early.Load() != 0 {
 		fmt.Fprintln(os.Stderr, "timers: a goroutine woke early")
 		os.Exit(1)

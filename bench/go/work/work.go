@@ -84,6 +84,15 @@ func (l *Latch) Wait() (yields int64) {
 }
 
 // Elapsed is the time from Start to the last Done.
+// WaitSleeping is how main waits in the syscall and timers workloads: it
+// sleeps 1 ms at a time, so that it does not hold a P the work needs (the
+// twin of Latch::wait_sleeping in common.hpp).
+func (l *Latch) WaitSleeping() {
+	for !l.done.Load() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func (l *Latch) Elapsed() time.Duration { return time.Duration(l.end.Load()) }
 
 // Ms converts a duration to milliseconds for the RESULT lines.
