@@ -75,7 +75,8 @@ void seed_scenario() {
     }
   }
   std::printf("\n   It depends on sysmon's back-off: it looks every 20 us while it finds\n");
-  std::printf("   work, and doubles its sleep after 1 ms without any, up to 10 ms.\n");
+  std::printf("   work, and doubles its sleep after 1 ms without any, up to 10 ms; and\n");
+  std::printf("   it takes a P on the second look that finds it in the same call.\n");
   std::printf("   Longest pause seen by G2/G3: %.1f ms (in chapter 02: the whole call).\n\n",
               longest_gap);
   (void)fast;
