@@ -31,7 +31,10 @@ TEST_F(RuntimeTest, AGoroutineMovesThroughGosStates) {
     parked = sleeper.load()->atomicstatus.load();
     reason = to_string(sleeper.load()->waitreason);
     while (!done.load()) goro::sleep_for(1ms);
-    goro::gosched();  // let it finish exiting
+    // It may still be on its way out (on another P): give it time.
+    for (int i = 0; i < 5000 && sleeper.load()->atomicstatus.load() != gstatus::_Gdead; i++) {
+      goro::sleep_for(1ms);
+    }
     after = sleeper.load()->atomicstatus.load();
   });
   EXPECT_EQ(running, gstatus::_Grunning);
