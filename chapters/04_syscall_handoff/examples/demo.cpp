@@ -27,7 +27,6 @@ double ms_since(clk::time_point t0) {
 void seed_scenario() {
   std::vector<trace::event> events;
   double longest_gap = 0;
-  long fast = 0;
   goro::run(
       [&] {
         std::atomic<bool> stop{false};
@@ -79,7 +78,6 @@ void seed_scenario() {
   std::printf("   it takes a P on the second look that finds it in the same call.\n");
   std::printf("   Longest pause seen by G2/G3: %.1f ms (in chapter 02: the whole call).\n\n",
               longest_gap);
-  (void)fast;
 }
 
 // Many goroutines blocking at once: each needs its own thread while it

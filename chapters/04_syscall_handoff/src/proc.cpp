@@ -148,11 +148,16 @@ void newproc_start(g* gp) {
   runqput(getm()->p, gp);
 }
 
+}  // namespace
+
 // dropg disassociates the M from its current G (Go's dropg).
 void dropg(m* mp) {
   mp->curg->m = nullptr;
   mp->curg = nullptr;
 }
+
+namespace {
+
 
 // ---- mcall functions: run on g0 after a goroutine switched away ----
 

@@ -76,8 +76,7 @@ bool exitsyscallfast(m* mp, p* oldp) {
 g* exitsyscall0(g* gp) {
   m* mp = getm();
   casgstatus(gp, gstatus::_Gsyscall, gstatus::_Grunnable);
-  mp->curg = nullptr;
-  gp->m = nullptr;
+  dropg(mp);
   p* pp = nullptr;
   {
     std::lock_guard<common::mutex> l(sched->lock);

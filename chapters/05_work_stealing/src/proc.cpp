@@ -147,11 +147,16 @@ void newproc_start(g* gp) {
   runqput(getm()->p, gp, true);
 }
 
+}  // namespace
+
 // dropg disassociates the M from its current G (Go's dropg).
 void dropg(m* mp) {
   mp->curg->m = nullptr;
   mp->curg = nullptr;
 }
+
+namespace {
+
 
 // ---- mcall functions: run on g0 after a goroutine switched away ----
 

@@ -206,6 +206,7 @@ m* getm();                ///< the calling thread's M, or nullptr
 void setm(m* mp);         ///< records the calling thread's M
 g* getg();                ///< the running G, or nullptr on g0 / elsewhere
 void casgstatus(g* gp, gstatus oldval, gstatus newval);
+void dropg(m* mp);
 void schedule();
 g* execute(g* gp, bool inheritTime);
 void mcall(mcall_fn fn);
