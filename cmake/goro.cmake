@@ -6,6 +6,15 @@ function(goro_warnings target)
     $<$<BOOL:${GORO_WERROR}>:-Werror>)
 endfunction()
 
+# goro_lock_checks(target): Clang checks the runtime's lock annotations
+# (GORO_GUARDED_BY, GORO_REQUIRES... in goro/common/lock.hpp) at compile
+# time; other compilers ignore them. On the runtime's libraries only: tests
+# read its fields freely once goroutines are done.
+function(goro_lock_checks target)
+  target_compile_options(${target} PRIVATE
+    $<$<CXX_COMPILER_ID:Clang>:-Wthread-safety -Wthread-safety-beta>)
+endfunction()
+
 # goro_chapter(NN): defines the chapter in the current directory:
 #   goro_chNN / goro::chNN   the library, from src/*.cpp, header include/goro/goro.hpp
 #   goro_chNN_tests          one GoogleTest executable: tests/*.cpp here, plus the
@@ -20,8 +29,12 @@ function(goro_chapter NN)
     PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
   target_link_libraries(${lib} PUBLIC goro::common)
-  target_compile_definitions(${lib} PUBLIC GORO_CHAPTER=${NN})
+  # The chapter as a plain number (5, not 05: 08 would be a bad octal
+  # literal in `#if GORO_CHAPTER >= 5`).
+  math(EXPR number "1${NN} - 100")
+  target_compile_definitions(${lib} PUBLIC GORO_CHAPTER=${number})
   goro_warnings(${lib})
+  goro_lock_checks(${lib})
 
   if(GORO_BUILD_TESTS)
     set(tests goro_ch${NN}_tests)

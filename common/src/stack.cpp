@@ -75,7 +75,7 @@ stack_pool::~stack_pool() {
 stack stack_pool::get() {
   stack s;
   {
-    std::lock_guard<mutex> g(lock_);
+    lock_guard g(lock_);
     if (!free_.empty()) {
       s = free_.back();
       free_.pop_back();
@@ -88,12 +88,12 @@ stack stack_pool::get() {
 }
 
 void stack_pool::put(stack s) {
-  std::lock_guard<mutex> g(lock_);
+  lock_guard g(lock_);
   free_.push_back(s);
 }
 
 std::size_t stack_pool::allocated() const {
-  std::lock_guard<mutex> g(lock_);
+  lock_guard g(lock_);
   return made_;
 }
 
@@ -119,6 +119,15 @@ stack stack_pool::take_from_slab() {
   slab_next_ += size_;
   slab_left_--;
   return s;
+}
+
+void* place_closure(const stack& s, std::size_t size, std::size_t align) {
+  if (size > s.size / 2) {
+    fatal("newproc: function arguments too large for new goroutine");
+  }
+  if (align < 16) align = 16;
+  const auto top = reinterpret_cast<std::uintptr_t>(s.hi());
+  return reinterpret_cast<void*>((top - size) & ~(static_cast<std::uintptr_t>(align) - 1));
 }
 
 void check_stack(const stack& s, const void* sp, long goid) {
@@ -173,7 +182,7 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
 }  // namespace
 
 overflow_handler::overflow_handler() {
-  std::lock_guard<mutex> g(handler_lock);
+  lock_guard g(handler_lock);
   if (handler_users++ > 0) return;
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
@@ -185,7 +194,7 @@ overflow_handler::overflow_handler() {
 }
 
 overflow_handler::~overflow_handler() {
-  std::lock_guard<mutex> g(handler_lock);
+  lock_guard g(handler_lock);
   if (--handler_users > 0) return;
   sigaction(SIGSEGV, &old_segv, nullptr);
   sigaction(SIGBUS, &old_bus, nullptr);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -41,14 +42,22 @@ void check_leftovers(int threads_before) {
 namespace {
 // baseline counts the process's threads before a test. The first thread a
 // process makes can bring helpers of its own (ThreadSanitizer starts a
-// background thread then), so one is made and joined first, once.
+// background thread then), so one is made and joined first, once. A thread
+// that was just joined can still be listed for a moment (the kernel reaps
+// it after pthread_join returns): the baseline is the least count seen
+// over 10 ms, so that it never counts a thread on its way out.
 int baseline() {
   static const bool warmed = [] {
     std::thread([] {}).join();
     return true;
   }();
   (void)warmed;
-  return settled_thread_count(thread_count());
+  int n = thread_count();
+  for (int i = 0; i < 10; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    n = std::min(n, thread_count());
+  }
+  return n;
 }
 }  // namespace
 

@@ -17,21 +17,22 @@ class gqueue {
   bool empty() const { return head_ == nullptr; }
   /// The number of elements.
   std::size_t size() const { return size_; }
-  /// pushBack: add gp at the tail.
+  /// push_back adds gp at the tail (Go's gQueue.pushBack).
   void push_back(T* gp) {
     gp->*Link = nullptr;
     if (tail_ != nullptr) tail_->*Link = gp; else head_ = gp;
     tail_ = gp;
     size_++;
   }
-  /// push: add gp at the head.
+  /// push_front adds gp at the head (Go's gQueue.push).
   void push_front(T* gp) {
     gp->*Link = head_;
     head_ = gp;
     if (tail_ == nullptr) tail_ = gp;
     size_++;
   }
-  /// pushBackAll: move every element of q to our tail, leaving q empty.
+  /// push_back_all moves every element of q to our tail, leaving q empty
+  /// (Go's gQueue.pushBackAll).
   void push_back_all(gqueue& q) {
     if (q.empty()) return;
     if (tail_ != nullptr) tail_->*Link = q.head_; else head_ = q.head_;
@@ -39,7 +40,7 @@ class gqueue {
     size_ += q.size_;
     q = gqueue{};
   }
-  /// pop: remove and return the head, or nullptr.
+  /// pop removes and returns the head, or nullptr (Go's gQueue.pop).
   T* pop() {
     T* gp = head_;
     if (gp == nullptr) return nullptr;
@@ -49,7 +50,7 @@ class gqueue {
     size_--;
     return gp;
   }
-  /// The head, without removing it.
+  /// front returns the head without removing it.
   T* front() const { return head_; }
 
  private:
@@ -66,13 +67,13 @@ class glist {
   bool empty() const { return head_ == nullptr; }
   /// The number of elements.
   std::size_t size() const { return size_; }
-  /// push: add gp on top.
+  /// push adds gp on top (Go's gList.push).
   void push(T* gp) {
     gp->*Link = head_;
     head_ = gp;
     size_++;
   }
-  /// pop: remove and return the top, or nullptr.
+  /// pop removes and returns the top, or nullptr (Go's gList.pop).
   T* pop() {
     T* gp = head_;
     if (gp == nullptr) return nullptr;

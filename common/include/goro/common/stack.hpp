@@ -62,8 +62,8 @@ class stack_pool {
   std::size_t allocated() const;
 
  private:
-  stack map_guarded();
-  stack take_from_slab();
+  stack map_guarded() GORO_REQUIRES(lock_);
+  stack take_from_slab() GORO_REQUIRES(lock_);
 
   struct mapping {
     void* addr;
@@ -71,14 +71,23 @@ class stack_pool {
   };
   std::size_t size_;
   std::size_t guard_budget_;
-  mutable mutex lock_;
-  std::vector<stack> free_;
-  std::vector<mapping> mappings_;
-  std::size_t guarded_ = 0;
-  std::size_t made_ = 0;
-  char* slab_next_ = nullptr;
-  std::size_t slab_left_ = 0;
+  mutable mutex lock_;  // guards the fields below
+  std::vector<stack> free_ GORO_GUARDED_BY(lock_);
+  std::vector<mapping> mappings_ GORO_GUARDED_BY(lock_);
+  std::size_t guarded_ GORO_GUARDED_BY(lock_) = 0;
+  std::size_t made_ GORO_GUARDED_BY(lock_) = 0;
+  char* slab_next_ GORO_GUARDED_BY(lock_) = nullptr;
+  std::size_t slab_left_ GORO_GUARDED_BY(lock_) = 0;
 };
+
+/// place_closure returns where a closure of `size` bytes, aligned to
+/// `align` (at least 16, so that the runtime can keep a 16-byte header just
+/// below it), goes at the top of stack `s`. A closure may take at
+/// most half the stack: calling its function moves the arguments once more,
+/// and the function needs room to run. A larger one ends the program with
+/// Go's words, "fatal error: newproc: function arguments too large for new
+/// goroutine" (placed anyway, it would overwrite what lies below the stack).
+void* place_closure(const stack& s, std::size_t size, std::size_t align);
 
 /// stack_mappings_alive returns how many stack mappings exist in the whole
 /// process, over every pool. Tests check that it is 0 after run().
@@ -101,7 +110,9 @@ void check_stack(const stack& s, const void* sp, long goid);
 /// goroutine. Other faults go to the handler that was there before.
 class overflow_handler {
  public:
+  /// Installs the handler.
   overflow_handler();
+  /// Restores the handler that was there before.
   ~overflow_handler();
   overflow_handler(const overflow_handler&) = delete;
   overflow_handler& operator=(const overflow_handler&) = delete;
@@ -112,7 +123,9 @@ class overflow_handler {
 /// fault on). Restores the thread's previous one on destruction.
 class signal_stack {
  public:
+  /// Gives the thread its alternate stack.
   signal_stack();
+  /// Restores the thread's previous one.
   ~signal_stack();
   signal_stack(const signal_stack&) = delete;
   signal_stack& operator=(const signal_stack&) = delete;

@@ -46,9 +46,10 @@ std::vector<event> stop();
 /// record adds an event if recording; thread-safe and lock-free.
 void record(int m, int p, long g, ev kind, long arg = 0, long arg2 = 0);
 
-/// print_timeline draws one row per P: which goroutine ran during each of
-/// `columns` equal time slices ('.' idle, digits/letters the goroutine id
-/// modulo 62), then a legend. For the chapter demos.
+/// print_timeline draws one row per P, showing which goroutine ran during
+/// each of `columns` equal time slices, then a legend. A dot is an idle
+/// slice; digits and letters are the goroutine id modulo 62. For the
+/// chapter demos.
 void print_timeline(const std::vector<event>& events, int nprocs,
                     int columns = 72, std::FILE* out = stdout);
 
