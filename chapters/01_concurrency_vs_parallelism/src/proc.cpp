@@ -1,5 +1,5 @@
 // proc.cpp: goroutines as coroutines, and threads that run them. Chapter 01;
-// the seed of Go's runtime/proc.go.
+// the first sketch of what Go keeps in runtime/proc.go.
 //
 // The problem. A thread is an expensive unit of concurrency: creating one
 // costs tens of microseconds and a switch between two goes through the
@@ -33,7 +33,7 @@ schedt* sched = nullptr;
 namespace {
 
 // Why a goroutine switched back to its thread's g0.
-enum class reason : std::uintptr_t { yield = 1, exit = 2 };
+enum class reason : std::uintptr_t { yield = 1, exit = 2, abandon = 3 };
 
 thread_local m* tls_m = nullptr;
 
@@ -53,16 +53,16 @@ g* g_of_closure(void* mem) {
   return (static_cast<closure_header*>(mem) - 1)->gp;
 }
 
-// wakem gives work to an m: it is woken if it sleeps. mp->lock held.
-void wakem_locked(m* mp) {
+// wakem_locked gives work to an m: it is woken if it sleeps. mp->lock held.
+void wakem_locked(m* mp) GORO_REQUIRES(mp->lock) {
   if (mp->sleeping) {
     mp->sleeping = false;
     mp->park.wakeup();
   }
 }
 
-// goexit is the end of every goroutine: it runs the closure, then leaves
-// the goroutine's stack for good.
+// goentry is where every goroutine starts and ends: it runs the closure,
+// then leaves the goroutine's stack for good.
 void goentry(void*) {
   g* gp = getm()->curg;
   try {
@@ -77,7 +77,7 @@ void goentry(void*) {
     // Main returned: the program is over. Wake every thread so it notices.
     sched->main_done.store(true, std::memory_order_release);
     for (auto& mp : sched->ms) {
-      std::lock_guard<common::mutex> l(mp->lock);
+      common::lock_guard l(mp->lock);
       wakem_locked(mp.get());
     }
   }
@@ -89,13 +89,13 @@ void goentry(void*) {
 // gfput keeps a dead goroutine, with its stack, for reuse. One list for
 // all threads: a goroutine is made by one thread and may die on another.
 void gfput(g* gp) {
-  std::lock_guard<common::mutex> l(sched->allglock);
+  common::lock_guard l(sched->allglock);
   sched->gfree.push_back(gp);
 }
 
 // newg returns a dead g with a stack, reused from the free list if it can.
 g* newg() {
-  std::lock_guard<common::mutex> l(sched->allglock);
+  common::lock_guard l(sched->allglock);
   if (!sched->gfree.empty()) {
     g* gp = sched->gfree.back();
     sched->gfree.pop_back();
@@ -117,12 +117,10 @@ void* newproc_on(std::size_t size, std::size_t align,
   // left on it when it exited (goentry and the switch, at the very top:
   // every other frame had returned): clear the top of the stack.
   common::san::unpoison_top(gp->stack.lo, gp->stack.size);
-  if (align < alignof(closure_header)) align = alignof(closure_header);
-  auto top = reinterpret_cast<std::uintptr_t>(gp->stack.hi());
-  auto mem = (top - size) & ~(static_cast<std::uintptr_t>(align) - 1);
-  auto* hdr = reinterpret_cast<closure_header*>(mem) - 1;
+  void* mem = common::place_closure(gp->stack, size, align);
+  auto* hdr = static_cast<closure_header*>(mem) - 1;
   hdr->gp = gp;
-  gp->closure = reinterpret_cast<void*>(mem);
+  gp->closure = mem;
   gp->ops = ops;
   gp->goid = sched->goidgen.fetch_add(1, std::memory_order_relaxed) + 1;
   common::make_context(gp->sched, gp->stack.lo, gp->stack.size, hdr, goentry);
@@ -137,7 +135,7 @@ void newproc_start(g* gp) {
   gp->owner = owner;
   gp->dead = false;
   sched->ngoroutines.fetch_add(1, std::memory_order_relaxed);
-  std::lock_guard<common::mutex> l(owner->lock);
+  common::lock_guard l(owner->lock);
   owner->runq.push_back(gp);
   wakem_locked(owner);
 }
@@ -154,7 +152,18 @@ void execute(m* mp, g* gp) {
     return;
   }
   common::check_stack(gp->stack, gp->sched.sp, gp->goid);
+  if (why == reason::abandon) return;  // left behind: on no queue, ever
   gosched_m(gp);
+}
+
+// abandon stops the calling goroutine for good, once main has returned: a
+// goroutine left behind must not keep its thread from returning, since
+// run() joins every thread. It switches to its thread's loop, which sees
+// main_done and returns, and is never resumed; run() destroys its closure
+// like every other goroutine's left behind.
+void abandon() {
+  m* mp = getm();
+  common::switch_context(mp->curg->sched, mp->g0, reinterpret_cast<void*>(reason::abandon));
 }
 
 m* current_g_m(const char* what) {
@@ -193,19 +202,21 @@ void mstart(m* mp) {
 void schedule(m* mp) {
   for (;;) {
     g* gp;
-    {
-      std::unique_lock<common::mutex> l(mp->lock);
-      for (;;) {
-        if (sched->main_done.load(std::memory_order_acquire)) return;
-        gp = mp->runq.pop();
-        if (gp != nullptr) break;
-        mp->sleeping = true;
-        mp->park.clear();  // safe: nobody wakes us until sleeping is set
-        l.unlock();
-        mp->park.sleep();
-        l.lock();
+    mp->lock.lock();
+    for (;;) {
+      if (sched->main_done.load(std::memory_order_acquire)) {
+        mp->lock.unlock();
+        return;
       }
+      gp = mp->runq.pop();
+      if (gp != nullptr) break;
+      mp->sleeping = true;
+      mp->park.clear();  // safe: nobody wakes us until sleeping is set
+      mp->lock.unlock();
+      mp->park.sleep();
+      mp->lock.lock();
     }
+    mp->lock.unlock();
     execute(mp, gp);
   }
 }
@@ -215,7 +226,7 @@ void schedule(m* mp) {
 // queue. Runs on g0 (Go's gosched_m puts it on the global queue instead:
 // chapter 02).
 void gosched_m(g* gp) {
-  std::lock_guard<common::mutex> l(gp->owner->lock);
+  common::lock_guard l(gp->owner->lock);
   gp->owner->runq.push_back(gp);
 }
 
@@ -232,7 +243,13 @@ void* newproc_alloc(std::size_t size, std::size_t align,
   return newproc_on(size, align, ops);
 }
 
-void newproc_commit(void* mem) { newproc_start(g_of_closure(mem)); }
+void newproc_commit(void* mem) {
+  newproc_start(g_of_closure(mem));
+  // Main has returned: the program is over, and this goroutine is one of
+  // those left behind. Stop it here, at a call into the runtime, so that
+  // its thread can return (see abandon).
+  if (sched->main_done.load(std::memory_order_acquire)) abandon();
+}
 
 void newproc_abort(void* mem) noexcept { gfput(g_of_closure(mem)); }
 
@@ -277,7 +294,12 @@ int run(std::function<void()> main_fn, Config config) {
 
   // Abandon the goroutines still alive, as Go does when main returns: they
   // never run again. Their closures are destroyed and every stack unmapped.
-  for (auto& gp : s.allgs) {
+  std::vector<std::unique_ptr<g>> gs;
+  {
+    common::lock_guard l(s.allglock);
+    gs.swap(s.allgs);  // not held while closures' destructors (user code) run
+  }
+  for (auto& gp : gs) {
     if (!gp->dead) gp->ops->destroy(gp->closure);
     common::release_context(gp->sched);
   }

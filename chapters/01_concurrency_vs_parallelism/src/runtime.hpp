@@ -46,8 +46,8 @@ struct m {
   g* curg = nullptr;          ///< the goroutine running on it, if any
 
   common::mutex lock;         ///< guards runq and sleeping
-  gqueue runq;                ///< its goroutines ready to run
-  bool sleeping = false;      ///< parked on `park`, waiting for work
+  gqueue runq GORO_GUARDED_BY(lock);           ///< its goroutines ready to run
+  bool sleeping GORO_GUARDED_BY(lock) = false; ///< parked on `park`, waiting for work
   common::note park;          ///< where an idle m sleeps
 };
 
@@ -59,8 +59,9 @@ struct schedt {
   std::atomic<int> ngoroutines{0};      ///< live goroutines, main included
   std::atomic<bool> main_done{false};   ///< main returned: stop everything
   common::mutex allglock;               ///< guards allgs and gfree
-  std::vector<std::unique_ptr<g>> allgs;  ///< every g ever made, for teardown
-  std::vector<g*> gfree;                ///< dead goroutines to reuse
+  /// Every g ever made, for teardown.
+  std::vector<std::unique_ptr<g>> allgs GORO_GUARDED_BY(allglock);
+  std::vector<g*> gfree GORO_GUARDED_BY(allglock);  ///< dead goroutines to reuse
 };
 
 // proc.cpp

@@ -1,6 +1,7 @@
 // goro.hpp: the public API of goro, chapter 01 (concurrency vs parallelism).
 // The same header name and namespace in every chapter, so a program builds
-// against any chapter that has the calls it uses (see CONTRACT.md).
+// against any chapter that has the calls it uses: the API only grows from
+// one chapter to the next, and no call changes its meaning.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +17,8 @@ namespace goro {
 /// How run() sets up the runtime.
 struct Config {
   /// The number of threads that run goroutines (Go's GOMAXPROCS). 0: the
-  /// value of $GOMAXPROCS if set, else the number of CPUs.
+  /// value of $GOMAXPROCS if set, else the number of CPUs this process
+  /// may run on (its affinity mask).
   int procs = 0;
   /// The usable size of each goroutine stack in bytes. 0: 256 KiB.
   std::size_t stack_size = 0;
