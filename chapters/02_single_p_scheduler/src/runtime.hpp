@@ -6,10 +6,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "goro/common/closure.hpp"
 #include "goro/common/context.hpp"
+#include "goro/common/counter.hpp"
 #include "goro/common/gqueue.hpp"
 #include "goro/common/lock.hpp"
 #include "goro/common/note.hpp"
@@ -17,6 +19,8 @@
 #include "goro/common/timer_heap.hpp"
 
 namespace goro::runtime {
+
+using common::add_counter;
 
 struct g;
 struct m;
@@ -26,7 +30,7 @@ struct p;
 /// only through casgstatus; each state says where the G is.
 enum class gstatus : std::uint32_t {
   _Gidle = 0,      ///< just allocated, not yet initialised
-  _Grunnable = 1,  ///< on a P's runq or on sched.runq; not running
+  _Grunnable = 1,  ///< on its P's runq or on sched.runq; not running
   _Grunning = 2,   ///< running on an M, which holds a P; owns its stack
   _Gwaiting = 4,   ///< parked (gopark); something will goready it
   _Gdead = 6,      ///< exited, or on a free list waiting for reuse
@@ -53,7 +57,9 @@ struct g {
 
   /// Its state; changed with casgstatus only.
   std::atomic<gstatus> atomicstatus{gstatus::_Gidle};
-  wait_reason waitreason = wait_reason::none;  ///< if _Gwaiting
+  /// Why it is _Gwaiting. Written by its M at gopark and goready, read by
+  /// anyone (tests, and from chapter 06 the deadlock report).
+  std::atomic<wait_reason> waitreason{wait_reason::none};
   std::int64_t when = 0;          ///< sleep deadline (Go's g.timer.when)
 
   // Guarded by whoever owns the list the G is on.
@@ -66,8 +72,10 @@ using gQueue = common::gqueue<g, &g::schedlink>;
 using gList = common::glist<g, &g::schedlink>;
 
 /// A function run on g0 after a goroutine switched away (Go's mcall
-/// argument). It returns a G to run at once, or nullptr to schedule.
-using mcall_fn = g* (*)(g* gp);
+/// argument). It returns a G to run at once and whether that G inherits
+/// the time slice (Go's execute(gp, inheritTime)), or {nullptr, false} to
+/// schedule.
+using mcall_fn = std::pair<g*, bool> (*)(g* gp);
 
 /// m is an OS thread that runs goroutines (Go's m). It must hold a P to do
 /// so. In this chapter there is exactly one: run()'s caller, m0.
@@ -113,13 +121,16 @@ struct p {
 struct schedt {
   std::atomic<long> goidgen{0};   ///< last goroutine id handed out
 
-  common::mutex lock;             ///< guards the fields below it
-  gQueue runq;                    ///< the global run queue (Go's sched.runq)
+  common::mutex lock;             ///< guards runq (and writes to runqsize)
+  /// The global run queue (Go's sched.runq).
+  gQueue runq GORO_GUARDED_BY(lock);
   std::atomic<std::int32_t> runqsize{0};  ///< its length, read without lock
+  /// The global free list of dead Gs, under its own lock as in Go.
   struct {
-    gList list;                   ///< dead Gs with stacks
-    std::atomic<std::int32_t> n{0};
-  } gFree;                        ///< the global free list
+    common::mutex lock;           ///< guards list (and writes to n)
+    gList list GORO_GUARDED_BY(lock);  ///< dead Gs with stacks
+    std::atomic<std::int32_t> n{0};    ///< its length, read without lock
+  } gFree;
 
   std::atomic<bool> main_done{false};  ///< main returned: the program ends
 
@@ -127,31 +138,52 @@ struct schedt {
   std::vector<std::unique_ptr<p>> allp;
   std::vector<std::unique_ptr<m>> allm;
   common::mutex allglock;               ///< guards allgs
-  std::vector<std::unique_ptr<g>> allgs;
+  std::vector<std::unique_ptr<g>> allgs GORO_GUARDED_BY(allglock);  ///< every G made
   std::unique_ptr<common::stack_pool> stacks;
 };
 
+/// The running scheduler; nullptr outside run() (defined in proc.cpp).
+extern schedt* sched;
+
+/// A new goroutine's closure sits at the top of its stack, this header just
+/// below it, so that the closure's address leads back to its G.
+struct alignas(16) closure_header {
+  g* gp;  ///< the G whose closure it is
+};
+/// The G whose closure is at mem (see newproc1).
+inline g* g_of_closure(void* mem) { return (static_cast<closure_header*>(mem) - 1)->gp; }
+
 // proc.cpp
-extern schedt* sched;     ///< the running scheduler; nullptr outside run()
 m* getm();                ///< the calling thread's M, or nullptr
+void setm(m* mp);         ///< records the calling thread's M
 g* getg();                ///< the running G, or nullptr on g0 / elsewhere
+void dropg(m* mp);
 void casgstatus(g* gp, gstatus oldval, gstatus newval);
 void schedule();
-g* execute(g* gp, bool inheritTime);
+std::pair<g*, bool> execute(g* gp, bool inheritTime);
 void mcall(mcall_fn fn);
+std::pair<g*, bool> gosched_m(g* gp);
 void gopark(bool (*unlockf)(g*, void*), void* lock, wait_reason reason);
 void goready(g* gp);
+
+// newproc.cpp
+g* newproc1(p* pp, std::size_t size, std::size_t align, const common::closure_ops* ops);
+void newproc_start(g* gp);
+void gfput(p* pp, g* gp);
+std::pair<g*, bool> goexit0(g* gp);
+int gcount();
+
+// runq.cpp
 /// The most Gs a P's local run queue holds (Go's len(p.runq)).
 inline constexpr std::size_t runq_capacity = 256;
 void runqput(p* pp, g* gp);
 void runqputslow(p* pp, g* gp);
 g* runqget(p* pp);
-void globrunqput(g* gp);
-g* globrunqget(p* pp, int max);
-int gcount();
+void globrunqput(g* gp) GORO_REQUIRES(sched->lock);
+g* globrunqget(p* pp, int max) GORO_REQUIRES(sched->lock);
 
 // time.cpp
 std::int64_t checkTimers(p* pp, std::int64_t now);
-void sleep(std::int64_t ns);
+void timeSleep(std::int64_t ns);
 
 }  // namespace goro::runtime

@@ -17,7 +17,7 @@ namespace {
 
 //! [resetForSleep]
 // resetForSleep arms the sleep timer: the gopark unlock function of
-// sleep(). The timer is added only once the G is _Gwaiting, so it can never
+// timeSleep. The timer is added only once the G is _Gwaiting, so it can never
 // fire (and goready the G) before the G has parked.
 bool resetForSleep(g* gp, void*) {
   getm()->p->timers.add(gp->when, gp);
@@ -27,8 +27,9 @@ bool resetForSleep(g* gp, void*) {
 
 }  // namespace
 
-// sleep parks the current goroutine for ns nanoseconds (Go's timeSleep).
-void sleep(std::int64_t ns) {
+// timeSleep parks the current goroutine for ns nanoseconds (Go's timeSleep,
+// behind time.Sleep).
+void timeSleep(std::int64_t ns) {
   if (ns <= 0) return;
   g* gp = getg();
   const std::int64_t now = common::nanotime();
@@ -54,7 +55,7 @@ namespace goro {
 
 void sleep_for(std::chrono::nanoseconds d) {
   detail::check_goroutine("sleep_for");
-  runtime::sleep(d.count());
+  runtime::timeSleep(d.count());
 }
 
 }  // namespace goro

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 
 #include "runtime.hpp"
 #include "support.hpp"
@@ -19,16 +20,30 @@ TEST_F(RuntimeTest, AGoroutineMovesThroughGosStates) {
   const char* reason = "";
   goro::run([&] {
     std::atomic<g*> sleeper{nullptr};
-    std::atomic<bool> done{false};
+    std::atomic<bool> seen{false}, done{false};
     goro::go([&] {
       sleeper = getg();
       running = getg()->atomicstatus.load();
-      goro::sleep_for(20ms);
+      while (!seen.load()) goro::sleep_for(5ms);
       done = true;
     });
     while (sleeper.load() == nullptr) goro::gosched();
-    parked = sleeper.load()->atomicstatus.load();
-    reason = to_string(sleeper.load()->waitreason);
+    // Watch it until it is seen parked, on whichever P it runs: it parks
+    // again every 5 ms until then. (Its wait reason is written before its
+    // status, so a reader that sees _Gwaiting sees the reason too.)
+    g* s = sleeper.load();
+    const auto end = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < end) {
+      const gstatus st = s->atomicstatus.load();
+      const char* r = to_string(s->waitreason.load());
+      if (st == gstatus::_Gwaiting && std::string(r) == "sleep") {
+        parked = st;
+        reason = r;
+        break;
+      }
+      goro::gosched();
+    }
+    seen = true;
     while (!done.load()) goro::sleep_for(1ms);
     // It may still be on its way out (on another P): give it time.
     for (int i = 0; i < 5000 && sleeper.load()->atomicstatus.load() != gstatus::_Gdead; i++) {

@@ -1,6 +1,7 @@
 // goro.hpp: the public API of goro, chapter 02 (the single-P scheduler).
 // The same header name and namespace in every chapter, so a program builds
-// against any chapter that has the calls it uses (see CONTRACT.md).
+// against any chapter that has the calls it uses: the API only grows from
+// one chapter to the next, and no call changes its meaning.
 #pragma once
 
 #include <chrono>
@@ -80,8 +81,8 @@ auto syscall(F&& f) {
   return std::forward<F>(f)();
 }
 
-/// gomaxprocs returns the number of Ps, the goroutines that can run at
-/// once (runtime.GOMAXPROCS(0)); always 1 in this chapter.
+/// gomaxprocs returns the number of Ps (runtime.GOMAXPROCS(0)): how many
+/// goroutines can run at once. Always 1 in this chapter.
 int gomaxprocs();
 
 /// num_goroutine returns the number of goroutines that exist, main included
