@@ -11,9 +11,11 @@
 // another when it takes some (resetspinning). The cost of this economy is a
 // delicate protocol between the M that submits work and the M that is about
 // to park, spelled out where each side does its part (wakep, findRunnable).
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <system_error>
 
 #include "goro/common/clock.hpp"
 #include "goro/common/fatal.hpp"
@@ -93,8 +95,8 @@ void mstart(m* mp) {
   common::signal_stack altstack;
   bool run = false;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
-    run = !sched->main_done.load();
+    common::lock_guard l(sched->lock);
+    run = !exiting();
   }
   if (run) {
     acquirep(mp, mp->nextp);
@@ -103,6 +105,26 @@ void mstart(m* mp) {
   }
   setm(nullptr);
 }
+
+namespace {
+
+// newosproc_failed ends the program when the OS refuses a thread, with
+// Go's words (newosproc): pp was promised to the new M, and a spinning M
+// may have been counted, so the scheduler cannot go on without it.
+[[noreturn]] void newosproc_failed(const std::system_error& e) {
+  char have[24], err[24];
+  common::write_err("runtime: failed to create new OS thread (have ");
+  common::write_err(common::format_long(sched->mcount.load(), have));
+  common::write_err(" already; errno=");
+  common::write_err(common::format_long(e.code().value(), err));
+  common::write_err(")\n");
+  if (e.code().value() == EAGAIN) {
+    common::write_err("runtime: may need to increase max user processes (ulimit -u)\n");
+  }
+  common::fatal("newosproc");
+}
+
+}  // namespace
 
 // newm makes a new M, with its own thread, to run pp (Go's newm).
 // sched.lock held: run() joins every thread in allm, and takes the lock to
@@ -114,7 +136,11 @@ void newm(p* pp, bool spinning) {
   mp->nextp = pp;
   mp->spinning = spinning;
   add_counter(sched->mcount, 1);
-  mp->thread = std::thread(mstart, mp);
+  try {
+    mp->thread = std::thread(mstart, mp);
+  } catch (const std::system_error& e) {
+    newosproc_failed(e);
+  }
 }
 
 // stopm parks the current M, which holds no P, on the idle list until
@@ -124,8 +150,8 @@ void stopm(m* mp) {
   if (mp->p != nullptr) common::throw_("stopm holding p");
   if (mp->spinning) common::throw_("stopm spinning");
   {
-    std::lock_guard<common::mutex> l(sched->lock);
-    if (sched->main_done.load()) return;
+    common::lock_guard l(sched->lock);
+    if (exiting()) return;
     mput(mp);
   }
   mp->park.sleep();
@@ -139,14 +165,14 @@ void stopm(m* mp) {
 // startm gets an M running pp: an idle one, woken, or a new one. With pp
 // nullptr it takes an idle P, and does nothing if there is none. If
 // `spinning`, the caller has counted the M in nmspinning already (Go's
-// startm).
+// startm). Once main has returned it starts nothing, and pp stays off
+// every list with whatever it has queued: the program is over.
 void startm(p* pp, bool spinning) {
   m* nmp = nullptr;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
-    if (!sched->main_done.load() && pp == nullptr) pp = pidleget();
-    if (sched->main_done.load() || pp == nullptr) {
-      if (pp != nullptr) pidleput(pp);
+    common::lock_guard l(sched->lock);
+    if (!exiting() && pp == nullptr) pp = pidleget();
+    if (exiting() || pp == nullptr) {
       // The caller counted a spinning M that will not exist: undo it.
       if (spinning) sched->nmspinning.fetch_sub(1);
       return;
@@ -192,10 +218,36 @@ void resetspinning(m* mp) {
   wakep();
 }
 
+//! [stop_spinning]
+// stop_spinning is the other half of the protocol, for an M that was
+// spinning and found nothing, and has given its P back: it must stop
+// spinning (decrement nmspinning) before it parks, then look again
+// wherever work may have appeared: work submitted after its last look but
+// before the decrement saw nmspinning > 0 and woke nobody. If there is
+// some, it takes an idle P and spins again, and returns true.
+bool stop_spinning(m* mp) {
+  mp->spinning = false;
+  if (sched->nmspinning.fetch_sub(1, std::memory_order_seq_cst) - 1 < 0) {
+    common::throw_("findrunnable: negative nmspinning");
+  }
+  if (sched->runqsize.load(std::memory_order_seq_cst) == 0) return false;
+  p* pp = nullptr;
+  {
+    common::lock_guard l(sched->lock);
+    pp = pidleget();
+  }
+  if (pp == nullptr) return false;
+  acquirep(mp, pp);
+  mp->spinning = true;
+  sched->nmspinning.fetch_add(1);
+  return true;
+}
+//! [stop_spinning]
+
 // wake_all_for_exit marks the program finished and wakes every parked M
 // and the timer sleeper, so each returns from schedule.
 void wake_all_for_exit() {
-  std::lock_guard<common::mutex> l(sched->lock);
+  common::lock_guard l(sched->lock);
   sched->main_done.store(true, std::memory_order_release);
   while (m* mp = mget()) mp->park.wakeup();
   if (sched->timerm != nullptr) {
@@ -243,8 +295,11 @@ void schedtrace_start() {
   if (ms <= 0) return;
   trace_thread = new tracer;
   trace_thread->period_ms = ms;
+  // The first line at 0 ms, as Go's.
   trace_thread->thread = std::thread([t = trace_thread] {
-    while (!t->stop.tsleep(t->period_ms * 1000000)) print_schedtrace();
+    do {
+      print_schedtrace();
+    } while (!t->stop.tsleep(t->period_ms * 1000000));
   });
 }
 

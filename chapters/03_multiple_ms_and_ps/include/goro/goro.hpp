@@ -1,6 +1,7 @@
 // goro.hpp: the public API of goro, chapter 03 (multiple Ms and Ps).
 // The same header name and namespace in every chapter, so a program builds
-// against any chapter that has the calls it uses (see CONTRACT.md).
+// against any chapter that has the calls it uses: the API only grows from
+// one chapter to the next, and no call changes its meaning.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,8 @@ namespace goro {
 /// How run() sets up the runtime.
 struct Config {
   /// The number of Ps (Go's GOMAXPROCS), at most 256. 0: the value of
-  /// $GOMAXPROCS if it is a positive number, else the number of CPUs.
+  /// $GOMAXPROCS if it is a positive number, else the number of CPUs this process
+  /// may run on (its affinity mask).
   int procs = 0;
   /// The usable size of each goroutine stack in bytes. 0: 256 KiB.
   std::size_t stack_size = 0;
@@ -43,6 +45,12 @@ void newproc_abort(void* mem) noexcept;
 /// check_goroutine throws std::logic_error naming `what` unless the caller
 /// is a goroutine.
 void check_goroutine(const char* what);
+/// entersyscall: the calling goroutine is about to block its thread (in
+/// this chapter nothing else happens: its P blocks with it). Throws
+/// std::logic_error outside a goroutine.
+void entersyscall(const char* what);
+/// exitsyscall: the blocking call returned.
+void exitsyscall() noexcept;
 }  // namespace detail
 
 /// go starts f(args...) in a new goroutine, like Go's `go f(args...)`:
@@ -76,12 +84,15 @@ void sleep_for(std::chrono::nanoseconds d);
 /// Chapter 04 hands the P to another thread meanwhile.
 template <class F>
 auto syscall(F&& f) {
-  detail::check_goroutine("syscall");
+  detail::entersyscall("syscall");
+  struct exit_on_scope_end {
+    ~exit_on_scope_end() { detail::exitsyscall(); }
+  } guard;
   return std::forward<F>(f)();
 }
 
-/// gomaxprocs returns the number of Ps, the goroutines that can run at
-/// once (runtime.GOMAXPROCS(0)).
+/// gomaxprocs returns the number of Ps (runtime.GOMAXPROCS(0)): how many
+/// goroutines can run at once.
 int gomaxprocs();
 
 /// num_goroutine returns the number of goroutines that exist, main included
