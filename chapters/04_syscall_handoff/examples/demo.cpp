@@ -1,4 +1,4 @@
-// demo.cpp: the seed's syscall scenario, measured. At procs=1, G2 blocks
+// demo.cpp: the article's syscall scenario, measured. At procs=1, G2 blocks
 // its thread M0 in a system call; sysmon takes P0 from M0 and hands it to
 // M1, where the other goroutines keep running; when the call returns M0
 // finds no free P, puts G2 on the global queue and sleeps in the idle list.
@@ -24,7 +24,7 @@ double ms_since(clk::time_point t0) {
   return std::chrono::duration<double, std::milli>(clk::now() - t0).count();
 }
 
-void seed_scenario() {
+void article_scenario() {
   std::vector<trace::event> events;
   double longest_gap = 0;
   goro::run(
@@ -149,7 +149,7 @@ double cpu_job(bool blockers) {
 
 int main() {
   std::printf("Chapter 04: syscall handoff\n\n");
-  seed_scenario();
+  article_scenario();
   thread_count();
   const double alone = cpu_job(false), with = cpu_job(true);
   std::printf("3. A CPU job on 2 goroutines at procs=2: %.0f ms alone, %.0f ms while 16\n", alone, with);
