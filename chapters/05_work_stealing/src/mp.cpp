@@ -11,6 +11,9 @@
 // another when it takes some (resetspinning). The cost of this economy is a
 // delicate protocol between the M that submits work and the M that is about
 // to park, spelled out where each side does its part (wakep, findRunnable).
+#include <cerrno>
+#include <system_error>
+
 #include "goro/common/fatal.hpp"
 #include "goro/common/stack.hpp"
 #include "runtime.hpp"
@@ -88,8 +91,8 @@ void mstart(m* mp) {
   common::signal_stack altstack;
   bool run = false;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
-    run = !sched->main_done.load();
+    common::lock_guard l(sched->lock);
+    run = !exiting();
   }
   if (run) {
     acquirep(mp, mp->nextp);
@@ -98,6 +101,26 @@ void mstart(m* mp) {
   }
   setm(nullptr);
 }
+
+namespace {
+
+// newosproc_failed ends the program when the OS refuses a thread, with
+// Go's words (newosproc): pp was promised to the new M, and a spinning M
+// may have been counted, so the scheduler cannot go on without it.
+[[noreturn]] void newosproc_failed(const std::system_error& e) {
+  char have[24], err[24];
+  common::write_err("runtime: failed to create new OS thread (have ");
+  common::write_err(common::format_long(sched->mcount.load(), have));
+  common::write_err(" already; errno=");
+  common::write_err(common::format_long(e.code().value(), err));
+  common::write_err(")\n");
+  if (e.code().value() == EAGAIN) {
+    common::write_err("runtime: may need to increase max user processes (ulimit -u)\n");
+  }
+  common::fatal("newosproc");
+}
+
+}  // namespace
 
 // newm makes a new M, with its own thread, to run pp (Go's newm).
 // sched.lock held: run() joins every thread in allm, and takes the lock to
@@ -110,7 +133,11 @@ void newm(p* pp, bool spinning) {
   mp->nextp = pp;
   mp->spinning = spinning;
   add_counter(sched->mcount, 1);
-  mp->thread = std::thread(mstart, mp);
+  try {
+    mp->thread = std::thread(mstart, mp);
+  } catch (const std::system_error& e) {
+    newosproc_failed(e);
+  }
 }
 
 // stopm parks the current M, which holds no P, on the idle list until
@@ -120,8 +147,8 @@ void stopm(m* mp) {
   if (mp->p != nullptr) common::throw_("stopm holding p");
   if (mp->spinning) common::throw_("stopm spinning");
   {
-    std::lock_guard<common::mutex> l(sched->lock);
-    if (sched->main_done.load()) return;
+    common::lock_guard l(sched->lock);
+    if (exiting()) return;
     mput(mp);
   }
   mp->park.sleep();
@@ -135,14 +162,14 @@ void stopm(m* mp) {
 // startm gets an M running pp: an idle one, woken, or a new one. With pp
 // nullptr it takes an idle P, and does nothing if there is none. If
 // `spinning`, the caller has counted the M in nmspinning already (Go's
-// startm).
+// startm). Once main has returned it starts nothing, and pp stays off
+// every list with whatever it has queued: the program is over.
 void startm(p* pp, bool spinning) {
   m* nmp = nullptr;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
-    if (!sched->main_done.load() && pp == nullptr) pp = pidleget();
-    if (sched->main_done.load() || pp == nullptr) {
-      if (pp != nullptr) pidleput(pp);
+    common::lock_guard l(sched->lock);
+    if (!exiting() && pp == nullptr) pp = pidleget();
+    if (exiting() || pp == nullptr) {
       // The caller counted a spinning M that will not exist: undo it.
       if (spinning) sched->nmspinning.fetch_sub(1);
       return;
@@ -188,6 +215,34 @@ void resetspinning(m* mp) {
   wakep();
 }
 
+//! [stop_spinning]
+// stop_spinning is the other half of the protocol, for an M that was
+// spinning and found nothing, and has given its P back: it must stop
+// spinning (decrement nmspinning) before it parks, then look again
+// wherever work may have appeared (every busy P's queue, the global
+// queue): work submitted after its last look but before the decrement saw
+// nmspinning > 0 and woke nobody. If there is some, it takes an idle P
+// and spins again, and returns true. Every load after the decrement is
+// sequentially consistent, as Go's atomics are: an acquire load could be
+// ordered before the decrement.
+bool stop_spinning(m* mp) {
+  mp->spinning = false;
+  if (sched->nmspinning.fetch_sub(1, std::memory_order_seq_cst) - 1 < 0) {
+    common::throw_("findrunnable: negative nmspinning");
+  }
+  p* pp = checkRunqsNoP();
+  if (pp == nullptr && sched->runqsize.load(std::memory_order_seq_cst) != 0) {
+    common::lock_guard l(sched->lock);
+    pp = pidleget();
+  }
+  if (pp == nullptr) return false;
+  acquirep(mp, pp);
+  mp->spinning = true;
+  sched->nmspinning.fetch_add(1);
+  return true;
+}
+//! [stop_spinning]
+
 //! [handoffp]
 // handoffp gives away a P whose M cannot use it (its M is in a syscall):
 // to a new or idle M if there is anything for the P to do, else to the
@@ -209,7 +264,7 @@ void handoffp(p* pp) {
   }
   std::int64_t when = 0;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
+    common::lock_guard l(sched->lock);
     if (sched->runqsize.load() == 0) {
       when = pp->timer0When.load();
       pidleput(pp);
@@ -221,14 +276,14 @@ void handoffp(p* pp) {
     return;
   }
   // An idle P with timers needs an M to wait for them (Go: wakeNetPoller).
-  if (when != 0) wakeTimerSleeper(when);
+  if (when != 0) wake_timer_sleeper(when);
 }
 //! [handoffp]
 
 // wake_all_for_exit marks the program finished and wakes every parked M,
 // the timer sleeper and sysmon, so each returns.
 void wake_all_for_exit() {
-  std::lock_guard<common::mutex> l(sched->lock);
+  common::lock_guard l(sched->lock);
   sched->main_done.store(true, std::memory_order_release);
   while (m* mp = mget()) mp->park.wakeup();
   if (sched->timerm != nullptr) {

@@ -16,6 +16,9 @@
 // runnext holds one G that should run next, ahead of the ring: a G just
 // made runnable by the running G (a new goroutine, a woken one). Only the
 // owner sets it to a G; anyone may take it (CAS to nullptr).
+//
+// The global queue, under sched.lock, is where Gs go that any P may take:
+// goroutines that yielded, and the overflow of a full ring.
 #include "goro/common/fatal.hpp"
 #include "runtime.hpp"
 
@@ -31,9 +34,19 @@ constexpr std::uint32_t N = static_cast<std::uint32_t>(runq_capacity);
 // runqput puts gp on pp's local queue; with `next`, into runnext, and the G
 // it displaces goes to the tail. A full ring sends half of itself to the
 // global queue (runqputslow). Only pp's M calls it.
+//
+// Once pp's time slice is over (sysmon set pp->preempt), `next` is
+// ignored: a G put in runnext would inherit the expired slice, and two
+// goroutines that wake each other through runnext would keep the ring
+// waiting for ever. At the tail it waits its turn, and the next G taken
+// from the ring starts a new slice.
 void runqput(p* pp, g* gp, bool next) {
+  if (next && pp->preempt.load(std::memory_order_relaxed)) next = false;
   if (next) {
-    g* old = pp->runnext.exchange(gp, std::memory_order_acq_rel);
+    // A locked exchange, sequentially consistent: the read of nmspinning
+    // in the wakep that follows cannot be ordered before it (the other
+    // half of the protocol is in stop_spinning).
+    g* old = pp->runnext.exchange(gp, std::memory_order_seq_cst);
     if (old == nullptr) return;
     gp = old;  // kick the old runnext to the tail
   }
@@ -68,7 +81,7 @@ bool runqputslow(p* pp, g* gp, std::uint32_t h, std::uint32_t t) {
   batch[n] = gp;
   gQueue q;
   for (std::uint32_t i = 0; i <= n; i++) q.push_back(batch[i]);
-  std::lock_guard<common::mutex> l(sched->lock);
+  common::lock_guard l(sched->lock);
   add_counter(sched->runqsize, static_cast<std::int32_t>(q.size()));
   sched->runq.push_back_all(q);
   return true;
@@ -154,16 +167,40 @@ g* runqsteal(p* pp, p* p2, bool stealRunNextG) {
 
 // runqempty reports whether pp has no G on its local queue. It never
 // returns true spuriously: a G moving from runnext to the ring between the
-// reads is caught by reading the tail twice.
+// reads is caught by reading the tail twice. Its loads are sequentially
+// consistent, as Go's atomic loads are: an M that has just stopped
+// spinning relies on them (stop_spinning). On x86 they cost nothing more.
 bool runqempty(p* pp) {
   for (;;) {
-    const std::uint32_t head = pp->runqhead.load(std::memory_order_acquire);
-    const std::uint32_t tail = pp->runqtail.load(std::memory_order_acquire);
-    g* next = pp->runnext.load(std::memory_order_acquire);
-    if (tail == pp->runqtail.load(std::memory_order_acquire)) {
+    const std::uint32_t head = pp->runqhead.load(std::memory_order_seq_cst);
+    const std::uint32_t tail = pp->runqtail.load(std::memory_order_seq_cst);
+    g* next = pp->runnext.load(std::memory_order_seq_cst);
+    if (tail == pp->runqtail.load(std::memory_order_seq_cst)) {
       return head == tail && next == nullptr;
     }
   }
+}
+
+// globrunqput puts gp at the tail of the global run queue. sched.lock held.
+void globrunqput(g* gp) {
+  sched->runq.push_back(gp);
+  add_counter(sched->runqsize, 1);
+}
+
+// globrunqget takes a batch from the global queue for pp: its fair share
+// (size/gomaxprocs + 1), at most `max` if max > 0, at most 128. Returns
+// the first and puts the rest on pp's local queue. sched.lock held.
+g* globrunqget(p* pp, int max) {
+  int size = sched->runqsize.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  int n = size / static_cast<int>(sched->allp.size()) + 1;
+  if (n > size) n = size;
+  if (max > 0 && n > max) n = max;
+  if (n > static_cast<int>(runq_capacity / 2)) n = static_cast<int>(runq_capacity / 2);
+  add_counter(sched->runqsize, -n);
+  g* gp = sched->runq.pop();
+  while (--n > 0) runqput(pp, sched->runq.pop(), false);
+  return gp;
 }
 
 // runqlen is the number of Gs in pp's ring, runnext not counted (what

@@ -8,17 +8,22 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "goro/common/closure.hpp"
 #include "goro/common/context.hpp"
+#include "goro/common/counter.hpp"
 #include "goro/common/gqueue.hpp"
 #include "goro/common/lock.hpp"
 #include "goro/common/note.hpp"
+#include "goro/common/sanitizer.hpp"
 #include "goro/common/stack.hpp"
 #include "goro/common/timer_heap.hpp"
 
 namespace goro::runtime {
+
+using common::add_counter;
 
 struct g;
 struct m;
@@ -28,7 +33,7 @@ struct p;
 /// only through casgstatus; each state says where the G is.
 enum class gstatus : std::uint32_t {
   _Gidle = 0,      ///< just allocated, not yet initialised
-  _Grunnable = 1,  ///< on a P's runq or on sched.runq; not running
+  _Grunnable = 1,  ///< in a P's runnext or runq, or on sched.runq; not running
   _Grunning = 2,   ///< running on an M, which holds a P; owns its stack
   _Gsyscall = 3,   ///< in a blocking call (goro::syscall); has an M, maybe no P
   _Gwaiting = 4,   ///< parked (gopark); something will goready it
@@ -56,8 +61,9 @@ struct g {
 
   /// Its state; changed with casgstatus only.
   std::atomic<gstatus> atomicstatus{gstatus::_Gidle};
-  wait_reason waitreason = wait_reason::none;  ///< if _Gwaiting
-
+  /// Why it is _Gwaiting. Written by its M at gopark and goready, read by
+  /// anyone (tests, and from chapter 06 the deadlock report).
+  std::atomic<wait_reason> waitreason{wait_reason::none};
   std::int64_t when = 0;          ///< sleep deadline (Go's g.timer.when)
 
   // Guarded by whoever owns the list the G is on.
@@ -70,8 +76,10 @@ using gQueue = common::gqueue<g, &g::schedlink>;
 using gList = common::glist<g, &g::schedlink>;
 
 /// A function run on g0 after a goroutine switched away (Go's mcall
-/// argument). It returns a G to run at once, or nullptr to schedule.
-using mcall_fn = g* (*)(g* gp);
+/// argument). It returns a G to run at once and whether that G inherits
+/// the time slice (Go's execute(gp, inheritTime)), or {nullptr, false} to
+/// schedule.
+using mcall_fn = std::pair<g*, bool> (*)(g* gp);
 
 /// m is an OS thread that runs goroutines (Go's m). It must hold a P to
 /// run one. m0 is run()'s caller; the others are made by startm as needed
@@ -132,10 +140,10 @@ struct p {
   /// Incremented on every syscall return and every retake (read by sysmon).
   std::atomic<std::uint32_t> syscalltick{0};
   sysmontick sysmon;              ///< sysmon's own notes
-  /// The G running here is asked to yield: it has run for 10 ms (sysmon's
-  /// retake). goro cannot interrupt a goroutine; the request is honoured
-  /// at go() and when a syscall returns (Go also at every function call,
-  /// and by signal). Cleared when the P starts a new G.
+  /// The time slice is over: sysmon saw the same schedtick for 10 ms
+  /// (retake) and asks the G running here to yield. goro cannot interrupt a
+  /// goroutine: the request is honoured where the runtime gets control
+  /// (see gopreempt). Cleared when a new time slice starts (execute).
   std::atomic<bool> preempt{false};
   long goidcache = 0;             ///< next goroutine id to hand out
   long goidcacheend = 0;          ///< end of the batch taken from goidgen
@@ -152,10 +160,40 @@ struct p {
   std::atomic<std::int32_t> gFreeCount{0};  ///< gFree.size(), for gcount
 
   common::mutex timersLock;       ///< guards timers
-  common::timer_heap<g> timers;   ///< sleeping Gs, by deadline
+  /// Sleeping Gs, by deadline.
+  common::timer_heap<g> timers GORO_GUARDED_BY(timersLock);
   /// The earliest deadline in timers, 0 if none; read without the lock
   /// (Go's p.timer0When).
   std::atomic<std::int64_t> timer0When{0};
+};
+
+/// randomEnum walks the Ps once each in a random order (Go's randomEnum):
+/// start anywhere, and step by a number coprime with the count.
+struct randomEnum {
+  std::uint32_t i = 0;      ///< how many Ps visited so far
+  std::uint32_t count = 0;  ///< how many Ps there are
+  std::uint32_t pos = 0;    ///< the P to visit now
+  std::uint32_t inc = 0;    ///< the step, coprime with count
+  /// done: every P has come up once.
+  bool done() const { return i == count; }
+  /// next moves to the next P.
+  void next() {
+    i++;
+    pos = (pos + inc) % count;
+  }
+  /// position is the index in allp of the P to visit now.
+  std::uint32_t position() const { return pos; }
+};
+
+/// randomOrder makes the walks of the Ps that stealing uses (Go's
+/// randomOrder, sched's stealOrder); steal.cpp.
+struct randomOrder {
+  std::uint32_t count = 0;               ///< how many Ps
+  std::vector<std::uint32_t> coprimes;   ///< 1..count, coprime with count
+  /// reset prepares walks over `count` Ps (procresize calls it).
+  void reset(std::uint32_t count);
+  /// start begins a walk chosen by the random number i.
+  randomEnum start(std::uint32_t i) const;
 };
 
 /// schedt holds the scheduler's global state (Go's schedt). There is one,
@@ -164,15 +202,17 @@ struct schedt {
   std::atomic<long> goidgen{0};   ///< last goroutine id handed out
   std::int64_t start = 0;         ///< nanotime() at run(), for schedtrace
 
-  common::mutex lock;             ///< guards the fields below it
-  m* midle = nullptr;             ///< idle Ms, parked on their notes
+  // sched.lock guards the lists below, and the writes to the counters
+  // beside them (atomics, so that anyone may read them without the lock).
+  common::mutex lock;
+  m* midle GORO_GUARDED_BY(lock) = nullptr;  ///< idle Ms, parked on their notes
   std::atomic<std::int32_t> nmidle{0};   ///< how many
-  p* pidle = nullptr;             ///< idle Ps
+  p* pidle GORO_GUARDED_BY(lock) = nullptr;  ///< idle Ps
   std::atomic<std::int32_t> npidle{0};   ///< how many
-  std::atomic<std::int32_t> nmspinning{0};  ///< Ms looking for work
+  std::atomic<std::int32_t> nmspinning{0};  ///< Ms looking for work (no lock)
   /// The M that sleeps until the earliest timer of all Ps (the role Go
   /// gives the M blocked in netpoll), and that deadline; 0: none.
-  m* timerm = nullptr;
+  m* timerm GORO_GUARDED_BY(lock) = nullptr;
   std::atomic<std::int64_t> timerwhen{0};
   std::atomic<bool> sysmonwait{false};  ///< sysmon is in deep sleep on sysmonnote
   common::note sysmonnote;        ///< wakes sysmon (and stops it at exit)
@@ -180,48 +220,62 @@ struct schedt {
   /// What happened at syscall returns and to Ps in syscalls, for demos and
   /// tests: exitsyscall's fast and slow paths, and Ps retaken by sysmon.
   std::atomic<long> nexitsyscallfast{0}, nexitsyscallslow{0}, nretake{0};
-  gQueue runq;                    ///< the global run queue (Go's sched.runq)
-  std::atomic<std::int32_t> runqsize{0};  ///< its length, read without lock
+  /// The global run queue (Go's sched.runq).
+  gQueue runq GORO_GUARDED_BY(lock);
+  std::atomic<std::int32_t> runqsize{0};  ///< its length
+  /// The global free list of dead Gs, under its own lock as in Go.
   struct {
-    gList list;                   ///< dead Gs with stacks
-    std::atomic<std::int32_t> n{0};
-  } gFree;                        ///< the global free list
+    common::mutex lock;           ///< guards list (and writes to n)
+    gList list GORO_GUARDED_BY(lock);  ///< dead Gs with stacks
+    std::atomic<std::int32_t> n{0};    ///< its length, read without lock
+  } gFree;
 
   std::atomic<bool> main_done{false};  ///< main returned: the program ends
 
   // Owners of everything run() made, freed when it returns. allp is fixed
   // at boot; allm grows under sched.lock.
   std::vector<std::unique_ptr<p>> allp;
-  std::vector<int> stealOrder;    ///< numbers coprime with len(allp)
-  std::vector<std::unique_ptr<m>> allm;
+  randomOrder stealOrder;         ///< the order in which to visit allp
+  std::vector<std::unique_ptr<m>> allm GORO_GUARDED_BY(lock);
   std::atomic<std::int32_t> mcount{0};  ///< allm.size(), read without lock
   common::mutex allglock;               ///< guards allgs
-  std::vector<std::unique_ptr<g>> allgs;
+  std::vector<std::unique_ptr<g>> allgs GORO_GUARDED_BY(allglock);  ///< every G made
   std::unique_ptr<common::stack_pool> stacks;
 };
 
+/// The running scheduler; nullptr outside run() (defined in proc.cpp).
+extern schedt* sched;
+
+/// A new goroutine's closure sits at the top of its stack, this header just
+/// below it, so that the closure's address leads back to its G.
+struct alignas(16) closure_header {
+  g* gp;  ///< the G whose closure it is
+};
+/// The G whose closure is at mem (see newproc1).
+inline g* g_of_closure(void* mem) { return (static_cast<closure_header*>(mem) - 1)->gp; }
+
 // proc.cpp
-extern schedt* sched;     ///< the running scheduler; nullptr outside run()
 m* getm();                ///< the calling thread's M, or nullptr
 void setm(m* mp);         ///< records the calling thread's M
 g* getg();                ///< the running G, or nullptr on g0 / elsewhere
-void casgstatus(g* gp, gstatus oldval, gstatus newval);
 void dropg(m* mp);
+void casgstatus(g* gp, gstatus oldval, gstatus newval);
+bool exiting();
+void abandon();
 void schedule();
-g* execute(g* gp, bool inheritTime);
+std::pair<g*, bool> execute(g* gp, bool inheritTime);
 void mcall(mcall_fn fn);
+std::pair<g*, bool> gosched_m(g* gp);
 void gopark(bool (*unlockf)(g*, void*), void* lock, wait_reason reason);
 void gopreempt();
 void goready(g* gp);
-void globrunqput(g* gp);
-g* globrunqget(p* pp, int max);
+
+// newproc.cpp
+g* newproc1(p* pp, std::size_t size, std::size_t align, const common::closure_ops* ops);
+void newproc_start(g* gp);
+void gfput(p* pp, g* gp);
+std::pair<g*, bool> goexit0(g* gp);
 int gcount();
-template <class T>
-void add_counter(std::atomic<T>& c, T delta) {
-  // A counter with one writer at a time (its P, or whoever holds
-  // sched.lock) read without a lock: no locked read-modify-write needed.
-  c.store(c.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
-}
 
 // runq.cpp
 void runqput(p* pp, g* gp, bool next);
@@ -231,27 +285,29 @@ std::uint32_t runqgrab(p* pp, runq_ring& batch, std::uint32_t batchHead, bool st
 g* runqsteal(p* pp, p* p2, bool stealRunNextG);
 bool runqempty(p* pp);
 std::uint32_t runqlen(p* pp);
+void globrunqput(g* gp) GORO_REQUIRES(sched->lock);
+g* globrunqget(p* pp, int max) GORO_REQUIRES(sched->lock);
 
 // steal.cpp
 std::uint32_t fastrand(m* mp);
-void steal_order_init();
 g* stealWork(m* mp, std::int64_t now);
 p* checkRunqsNoP();
 
 // mp.cpp: Ms and Ps
 void handoffp(p* pp);
-void newm(p* pp, bool spinning);
+void newm(p* pp, bool spinning) GORO_REQUIRES(sched->lock);
 void mstart(m* mp);
 void stopm(m* mp);
 void startm(p* pp, bool spinning);
 void wakep();
 void resetspinning(m* mp);
+bool stop_spinning(m* mp);
 void acquirep(m* mp, p* pp);
 p* releasep(m* mp);
-void pidleput(p* pp);
-p* pidleget();
-void mput(m* mp);
-m* mget();
+void pidleput(p* pp) GORO_REQUIRES(sched->lock);
+p* pidleget() GORO_REQUIRES(sched->lock);
+void mput(m* mp) GORO_REQUIRES(sched->lock);
+m* mget() GORO_REQUIRES(sched->lock);
 void wake_all_for_exit();
 
 // syscall.cpp
@@ -259,6 +315,12 @@ void entersyscall();
 void exitsyscall();
 
 // sysmon.cpp
+/// A time slice: sysmon asks a G that has run this long without a new slice
+/// to yield (Go's forcePreemptNS, 10 ms). Sanitizer builds run everything
+/// 5 to 20 times slower, so their slice is as many times longer: the same
+/// program then makes the same scheduling decisions.
+inline constexpr std::int64_t forcePreemptNS =
+    10 * 1000 * 1000 * (common::san::tsan ? 20 : common::san::asan ? 5 : 1);
 void sysmon_start();
 void sysmon_stop();
 void sysmon_wake();
@@ -266,9 +328,10 @@ void preemptone(p* pp);
 
 // time.cpp
 std::int64_t checkTimers(p* pp, std::int64_t now);
-std::int64_t checkTimersAllP(p* mine, std::int64_t now);
-std::int64_t earliestTimer();
-void sleep(std::int64_t ns);
-void wakeTimerSleeper(std::int64_t when);
+std::int64_t check_other_timers(p* mine, std::int64_t now);
+std::int64_t timeSleepUntil();
+bool sleep_until_timer(m* mp);
+void wake_timer_sleeper(std::int64_t when);
+void timeSleep(std::int64_t ns);
 
 }  // namespace goro::runtime

@@ -1,7 +1,7 @@
 // steal.cpp: an idle P takes half of a busy P's queue, after Go's
 // runtime/proc.go (stealWork, randomOrder, checkRunqsNoP). Chapter 05.
 //
-// The seed's third scenario. When a P runs out of work and the global queue
+// The article's third scenario. When a P runs out of work and the global queue
 // is empty too, its M becomes "spinning" and visits the other Ps in a
 // random order, taking half of the first non-empty queue it finds: half
 // balances the load in one step and leaves the victim work of its own. It
@@ -20,9 +20,9 @@ namespace goro::runtime {
 
 namespace {
 
-int gcd(int a, int b) {
+std::uint32_t gcd(std::uint32_t a, std::uint32_t b) {
   while (b != 0) {
-    int t = a % b;
+    std::uint32_t t = a % b;
     a = b;
     b = t;
   }
@@ -45,31 +45,22 @@ std::uint32_t fastrand(m* mp) {
 //! [randomOrder]
 // A random order of the Ps without repeats (Go's randomOrder): start
 // anywhere, and step by a number coprime with the count; then every P comes
-// up exactly once.
-struct random_enum {
-  int count, pos, inc, i = 0;
-  bool done() const { return i == count; }
-  void next() {
-    i++;
-    pos = (pos + inc) % count;
-  }
-};
+// up exactly once (randomEnum, runtime.hpp).
 
-random_enum random_order(std::uint32_t r) {
-  const auto count = static_cast<std::uint32_t>(sched->allp.size());
-  const auto& cop = sched->stealOrder;
-  return random_enum{static_cast<int>(count), static_cast<int>(r % count),
-                     cop[(r / count) % static_cast<std::uint32_t>(cop.size())]};
+// reset lists the numbers coprime with count (Go's randomOrder.reset).
+void randomOrder::reset(std::uint32_t n) {
+  count = n;
+  coprimes.clear();
+  for (std::uint32_t i = 1; i <= n; i++) {
+    if (gcd(i, n) == 1) coprimes.push_back(i);
+  }
 }
 
-// steal_order_init lists the numbers coprime with GOMAXPROCS (Go's
-// randomOrder.reset, called by procresize).
-void steal_order_init() {
-  const int count = static_cast<int>(sched->allp.size());
-  sched->stealOrder.clear();
-  for (int i = 1; i <= count; i++) {
-    if (gcd(i, count) == 1) sched->stealOrder.push_back(i);
-  }
+// start begins at i % count, stepping by one of the coprimes, also chosen
+// by i (Go's randomOrder.start).
+randomEnum randomOrder::start(std::uint32_t i) const {
+  return randomEnum{0, count, i % count,
+                    coprimes[i / count % static_cast<std::uint32_t>(coprimes.size())]};
 }
 //! [randomOrder]
 
@@ -82,9 +73,9 @@ g* stealWork(m* mp, std::int64_t now) {
   constexpr int stealTries = 4;
   for (int i = 0; i < stealTries; i++) {
     const bool stealTimersOrRunNextG = i == stealTries - 1;
-    for (random_enum e = random_order(fastrand(mp)); !e.done(); e.next()) {
-      if (sched->main_done.load(std::memory_order_acquire)) return nullptr;
-      p* p2 = sched->allp[static_cast<std::size_t>(e.pos)].get();
+    for (randomEnum e = sched->stealOrder.start(fastrand(mp)); !e.done(); e.next()) {
+      if (exiting()) return nullptr;
+      p* p2 = sched->allp[e.position()].get();
       if (p2 == pp) continue;
       if (stealTimersOrRunNextG && p2->timer0When.load(std::memory_order_relaxed) != 0) {
         checkTimers(p2, now);  // readies them onto our queue
@@ -112,8 +103,8 @@ g* stealWork(m* mp, std::int64_t now) {
 // P to take it with, or nullptr.
 p* checkRunqsNoP() {
   for (auto& p2 : sched->allp) {
-    if (p2->status.load(std::memory_order_relaxed) != pstatus::_Pidle && !runqempty(p2.get())) {
-      std::lock_guard<common::mutex> l(sched->lock);
+    if (p2->status.load(std::memory_order_seq_cst) != pstatus::_Pidle && !runqempty(p2.get())) {
+      common::lock_guard l(sched->lock);
       return pidleget();
     }
   }

@@ -2,7 +2,7 @@
 // down with it, after Go's runtime/proc.go (entersyscall, exitsyscall,
 // exitsyscallfast, exitsyscall0). Chapter 04.
 //
-// The seed's second scenario. An M that blocks in the kernel (a read, a
+// The article's second scenario. An M that blocks in the kernel (a read, a
 // sleep, a lock of the OS) cannot run goroutines, but its P could. So
 // before the call the M detaches the P (it stays tied to the M, in state
 // _Psyscall) and afterwards tries to take it back. Meanwhile sysmon, if it
@@ -55,7 +55,7 @@ bool exitsyscallfast(m* mp, p* oldp) {
   if (sched->npidle.load() != 0) {  // exitsyscallfast_pidle
     p* pp = nullptr;
     {
-      std::lock_guard<common::mutex> l(sched->lock);
+      common::lock_guard l(sched->lock);
       pp = pidleget();
       if (pp != nullptr && sched->sysmonwait) sysmon_wake();
     }
@@ -70,25 +70,30 @@ bool exitsyscallfast(m* mp, p* oldp) {
 
 //! [exitsyscall0]
 // exitsyscall0 is the slow path, on g0: no P to be had. The G goes to the
-// global queue and this M to the idle list (the seed: "puts the goroutine
-// on the global runqueue and goes to sleep in the thread cache"), unless a
-// P came free in the meantime.
-g* exitsyscall0(g* gp) {
+// global queue and this M to the idle list (the article: the goroutine is
+// put on the global run queue and its thread goes to sleep in the thread
+// cache), unless a P came free in the meantime: then the G runs on it, in
+// a new time slice.
+std::pair<g*, bool> exitsyscall0(g* gp) {
   m* mp = getm();
   casgstatus(gp, gstatus::_Gsyscall, gstatus::_Grunnable);
   dropg(mp);
   p* pp = nullptr;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
+    common::lock_guard l(sched->lock);
     pp = pidleget();
-    if (pp == nullptr) globrunqput(gp);
+    if (pp == nullptr) {
+      globrunqput(gp);
+    } else if (sched->sysmonwait.load()) {
+      sysmon_wake();  // a P is busy again: sysmon must watch it (as Go does)
+    }
   }
   if (pp != nullptr) {
     acquirep(mp, pp);
-    return gp;  // Go: execute(gp, false)
+    return {gp, false};  // Go: execute(gp, false)
   }
   stopm(mp);  // parked until startm hands us a P; then schedule
-  return nullptr;
+  return {nullptr, false};
 }
 //! [exitsyscall0]
 
@@ -100,6 +105,9 @@ void exitsyscall() {
   g* gp = mp->curg;
   p* oldp = mp->oldp;
   mp->oldp = nullptr;
+  // Main returned while we were blocked: this goroutine is left behind, and
+  // its fast path would run it on for ever (sysmon has quit).
+  if (exiting()) abandon();
   if (exitsyscallfast(mp, oldp)) {
     p* pp = mp->p;
     add_counter(pp->syscalltick, 1u);
@@ -119,6 +127,7 @@ namespace goro::detail {
 
 void entersyscall(const char* what) {
   check_goroutine(what);
+  if (runtime::exiting()) runtime::abandon();  // left behind by main
   runtime::entersyscall();
 }
 

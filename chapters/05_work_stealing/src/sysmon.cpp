@@ -34,12 +34,6 @@ namespace goro::runtime {
 
 namespace {
 
-// The time slice: 10 ms, as Go's forcePreemptNS. A sanitizer build runs
-// everything 5 to 20 times slower, so its slice is as many times longer:
-// the same program then makes the same scheduling decisions.
-constexpr std::int64_t forcePreemptNS =
-    10 * 1000 * 1000 * (common::san::tsan ? 20 : common::san::asan ? 5 : 1);
-
 // schedtrace prints Go's one-line summary of the scheduler
 // (runtime.schedtrace). threads= counts sysmon's thread, as Go's does.
 void schedtrace() {
@@ -74,7 +68,9 @@ int retake(std::int64_t now) {
     if (s == pstatus::_Prunning || s == pstatus::_Psyscall) {
       // Preempt G if it's running for too long.
       const std::uint32_t t = pp->schedtick.load(std::memory_order_relaxed);
-      if (pd.schedtick != t) {
+      // (schedwhen 0: sysmon has not seen this P run yet. Without this,
+      // a first look before the first slice would preempt it at once.)
+      if (pd.schedtick != t || pd.schedwhen == 0) {
         pd.schedtick = t;
         pd.schedwhen = now;
       } else if (pd.schedwhen + forcePreemptNS <= now) {
@@ -118,7 +114,7 @@ int retake(std::int64_t now) {
 void sysmon() {
   const char* env = std::getenv("GORO_SCHEDTRACE");
   const std::int64_t trace_ns = env != nullptr ? std::strtol(env, nullptr, 10) * 1000000 : 0;
-  std::int64_t lasttrace = common::nanotime();
+  std::int64_t lasttrace = 0;  // the first line at 0 ms, as Go's
   int idle = 0;        // how many cycles in a row found nothing to do
   std::int64_t delay = 0;  // microseconds
   for (;;) {
@@ -136,7 +132,7 @@ void sysmon() {
     if (trace_ns == 0 && sched->npidle.load() == static_cast<std::int32_t>(sched->allp.size())) {
       bool deep = false;
       {
-        std::lock_guard<common::mutex> l(sched->lock);
+        common::lock_guard l(sched->lock);
         if (sched->npidle.load() == static_cast<std::int32_t>(sched->allp.size()) &&
             !sched->main_done.load()) {
           sched->sysmonwait.store(true);
@@ -145,12 +141,12 @@ void sysmon() {
       }
       if (deep) {
         std::int64_t sleep = 60LL * 1000 * 1000 * 1000;  // forcegcperiod/2
-        if (std::int64_t next = earliestTimer(); next != 0) {
+        if (std::int64_t next = timeSleepUntil(); next != 0) {
           sleep = std::max<std::int64_t>(next - common::nanotime(), 0);
         }
         sched->sysmonnote.tsleep(sleep);
         {
-          std::lock_guard<common::mutex> l(sched->lock);
+          common::lock_guard l(sched->lock);
           sched->sysmonwait.store(false);
           sched->sysmonnote.clear();
         }
@@ -166,7 +162,7 @@ void sysmon() {
     } else {
       idle++;
     }
-    if (trace_ns > 0 && now - lasttrace >= trace_ns) {
+    if (trace_ns > 0 && (lasttrace == 0 || now - lasttrace >= trace_ns)) {
       lasttrace = now;
       schedtrace();
     }

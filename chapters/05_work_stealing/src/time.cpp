@@ -4,10 +4,12 @@
 // A sleeping goroutine costs no thread: it parks, and its wake-up time goes
 // into the P's timer heap. The scheduler runs due timers each time it looks
 // for work (checkTimers), and when it has nothing to run it sleeps exactly
-// until the earliest one.
+// until the earliest one. From chapter 03 one M without a P, the timer
+// sleeper, waits for the earliest timer of all Ps (sleep_until_timer).
 #include <limits>
 
 #include "goro/common/clock.hpp"
+#include "goro/common/lock.hpp"
 #include "goro/goro.hpp"
 #include "runtime.hpp"
 
@@ -17,11 +19,11 @@ namespace {
 
 //! [resetForSleep]
 // resetForSleep arms the sleep timer: the gopark unlock function of
-// sleep(). The timer is added only once the G is _Gwaiting, so it can never
+// timeSleep. The timer is added only once the G is _Gwaiting, so it can never
 // fire (and goready the G) before the G has parked.
 bool resetForSleep(g* gp, void*) {
   p* pp = getm()->p;
-  std::lock_guard<common::mutex> l(pp->timersLock);
+  common::lock_guard l(pp->timersLock);
   pp->timers.add(gp->when, gp);
   pp->timer0When.store(pp->timers.next_when(), std::memory_order_relaxed);
   return true;
@@ -30,8 +32,9 @@ bool resetForSleep(g* gp, void*) {
 
 }  // namespace
 
-// sleep parks the current goroutine for ns nanoseconds (Go's timeSleep).
-void sleep(std::int64_t ns) {
+// timeSleep parks the current goroutine for ns nanoseconds (Go's timeSleep,
+// behind time.Sleep).
+void timeSleep(std::int64_t ns) {
   if (ns <= 0) return;
   g* gp = getg();
   const std::int64_t now = common::nanotime();
@@ -50,7 +53,7 @@ std::int64_t checkTimers(p* pp, std::int64_t now) {
   if (next == 0 || next > now) return next;
   gList ready;
   {
-    std::lock_guard<common::mutex> l(pp->timersLock);
+    common::lock_guard l(pp->timersLock);
     while (!pp->timers.empty() && pp->timers.next_when() <= now) {
       ready.push(pp->timers.pop().what);
     }
@@ -64,10 +67,10 @@ std::int64_t checkTimers(p* pp, std::int64_t now) {
   return next;
 }
 
-// checkTimersAllP runs the due timers of every other P (Go does it in
+// check_other_timers runs the due timers of every other P (Go does it in
 // stealWork, for Ps whose M is busy or gone) and returns the earliest
 // deadline left among them, 0 if none.
-std::int64_t checkTimersAllP(p* mine, std::int64_t now) {
+std::int64_t check_other_timers(p* mine, std::int64_t now) {
   std::int64_t earliest = 0;
   for (auto& pp : sched->allp) {
     if (pp.get() == mine) continue;
@@ -77,12 +80,63 @@ std::int64_t checkTimersAllP(p* mine, std::int64_t now) {
   return earliest;
 }
 
-// wakeTimerSleeper makes sure some M will run a timer due at `when` on an
-// idle P (Go's wakeNetPoller): it wakes the timer sleeper if it would sleep
-// past `when`, so that it recomputes; with no sleeper, it wakes an M.
-void wakeTimerSleeper(std::int64_t when) {
+// timeSleepUntil returns the earliest deadline of all Ps' timers, 0 if
+// none (Go's timeSleepUntil, which sysmon also uses).
+std::int64_t timeSleepUntil() {
+  std::int64_t earliest = 0;
+  for (auto& pp : sched->allp) {
+    std::int64_t w = pp->timer0When.load(std::memory_order_relaxed);
+    if (w != 0 && (earliest == 0 || w < earliest)) earliest = w;
+  }
+  return earliest;
+}
+
+//! [sleep_until_timer]
+// sleep_until_timer: an M without a P and without work, when some P has a
+// timer and no other M waits for the earliest one, becomes the timer
+// sleeper: it sleeps until that deadline (or until woken for an earlier
+// one, or for the end), then takes an idle P to run the timers with. Go's
+// M waits in netpoll until the next timer; goro has no netpoller. Returns
+// true holding a P; false if the M should park instead.
+bool sleep_until_timer(m* mp) {
+  const std::int64_t when = timeSleepUntil();
+  if (when == 0) return false;
   {
-    std::lock_guard<common::mutex> l(sched->lock);
+    common::lock_guard l(sched->lock);
+    if (exiting()) return false;
+    if (sched->timerm != nullptr && when >= sched->timerwhen.load(std::memory_order_relaxed)) {
+      return false;  // another M waits for it already
+    }
+    if (sched->timerm != nullptr) sched->timerm->park.wakeup();  // we take over
+    sched->timerm = mp;
+    sched->timerwhen.store(when, std::memory_order_relaxed);
+  }
+  // (If the deadline has passed already, do not sleep at all: a negative
+  // timeout would mean "no limit".)
+  const std::int64_t wait = when - common::nanotime();
+  if (wait > 0) mp->park.tsleep(wait);
+  p* pp = nullptr;
+  {
+    common::lock_guard l(sched->lock);
+    if (sched->timerm == mp) {
+      sched->timerm = nullptr;
+      sched->timerwhen.store(0, std::memory_order_relaxed);
+    }
+    if (!exiting()) pp = pidleget();
+  }
+  mp->park.clear();  // nobody can wake us now: we are on no list
+  if (pp == nullptr) return false;
+  acquirep(mp, pp);
+  return true;
+}
+//! [sleep_until_timer]
+
+// wake_timer_sleeper makes sure some M will run a timer due at `when` on
+// an idle P (Go's wakeNetPoller): it wakes the timer sleeper if it would
+// sleep past `when`, so that it recomputes; with no sleeper, it wakes an M.
+void wake_timer_sleeper(std::int64_t when) {
+  {
+    common::lock_guard l(sched->lock);
     if (sched->timerm != nullptr) {
       if (when < sched->timerwhen.load(std::memory_order_relaxed)) {
         sched->timerm->park.wakeup();
@@ -95,23 +149,13 @@ void wakeTimerSleeper(std::int64_t when) {
   wakep();
 }
 
-// earliestTimer is the earliest deadline of all Ps' timers, 0 if none.
-std::int64_t earliestTimer() {
-  std::int64_t earliest = 0;
-  for (auto& pp : sched->allp) {
-    std::int64_t w = pp->timer0When.load(std::memory_order_relaxed);
-    if (w != 0 && (earliest == 0 || w < earliest)) earliest = w;
-  }
-  return earliest;
-}
-
 }  // namespace goro::runtime
 
 namespace goro {
 
 void sleep_for(std::chrono::nanoseconds d) {
   detail::check_goroutine("sleep_for");
-  runtime::sleep(d.count());
+  runtime::timeSleep(d.count());
 }
 
 }  // namespace goro

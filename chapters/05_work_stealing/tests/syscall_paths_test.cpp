@@ -36,7 +36,7 @@ TEST_F(RuntimeTest, AShortSyscallTakesTheFastPathBack) {
   EXPECT_EQ(slow, 0);
 }
 
-// The seed's picture at procs=1: G blocks, sysmon retakes P0 and hands it
+// The article's picture at procs=1: G blocks, sysmon retakes P0 and hands it
 // to another M, which keeps running the spinner. When the call returns
 // there is no idle P: G goes to the global queue, its M to the idle list,
 // and G resumes later on the M that has the P.

@@ -1,6 +1,7 @@
-// goro.hpp: the public API of goro, chapter 04 (syscall handoff).
+// goro.hpp: the public API of goro, chapter 05 (work stealing).
 // The same header name and namespace in every chapter, so a program builds
-// against any chapter that has the calls it uses (see CONTRACT.md).
+// against any chapter that has the calls it uses: the API only grows from
+// one chapter to the next, and no call changes its meaning.
 #pragma once
 
 #include <chrono>
@@ -17,7 +18,8 @@ namespace goro {
 /// How run() sets up the runtime.
 struct Config {
   /// The number of Ps (Go's GOMAXPROCS), at most 256. 0: the value of
-  /// $GOMAXPROCS if it is a positive number, else the number of CPUs.
+  /// $GOMAXPROCS if it is a positive number, else the number of CPUs this process
+  /// may run on (its affinity mask).
   int procs = 0;
   /// The usable size of each goroutine stack in bytes. 0: 256 KiB.
   std::size_t stack_size = 0;
@@ -79,8 +81,11 @@ void sleep_for(std::chrono::nanoseconds d);
 
 /// syscall runs a blocking call f (a read, a sleep, a lock of the OS) and
 /// returns its result, or lets its exception through. While f blocks the
-/// thread, the goroutine's P is handed to another thread (sysmon retakes it
-/// after about 20 us), so the other goroutines keep running on every P.
+/// thread, the goroutine's P is handed to another thread, so the other
+/// goroutines keep running on every P: sysmon takes the P once it has seen
+/// the same call at two of its looks (after 20 us while sysmon is busy, up
+/// to about 20 ms once it has backed off). f must not call goro itself
+/// (go, gosched, sleep_for...): that throws std::logic_error.
 template <class F>
 auto syscall(F&& f) {
   detail::entersyscall("syscall");
@@ -90,8 +95,8 @@ auto syscall(F&& f) {
   return std::forward<F>(f)();
 }
 
-/// gomaxprocs returns the number of Ps, the goroutines that can run at
-/// once (runtime.GOMAXPROCS(0)).
+/// gomaxprocs returns the number of Ps (runtime.GOMAXPROCS(0)): how many
+/// goroutines can run at once.
 int gomaxprocs();
 
 /// num_goroutine returns the number of goroutines that exist, main included
