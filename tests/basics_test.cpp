@@ -4,6 +4,9 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <functional>
@@ -144,6 +147,56 @@ TEST_F(RuntimeTest, ASmallStackSizeIsHonoured) {
       },
       goro::Config{.procs = 1, .stack_size = 32 * 1024});
   EXPECT_EQ(done.load(), 1);
+}
+
+// A closure may take at most half its goroutine's stack (see place_closure):
+// a bigger one would be built below the stack's end. The argument comes
+// from static storage, so that the caller's own stack is not the limit.
+std::array<char, 200 * 1024> big_argument;
+
+TEST(GoDeathTest, AClosureLargerThanHalfTheStackIsRefusedAsGoDoes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(goro::run([] {
+                goro::go([](const std::array<char, 200 * 1024>& a) { (void)a; }, big_argument);
+                goro::gosched();
+              }, goro::Config{.procs = 1}),  // 256 KiB stacks
+              ::testing::ExitedWithCode(2),
+              "fatal error: newproc: function arguments too large for new goroutine");
+}
+
+TEST_F(RuntimeTest, AClosureOfAQuarterOfTheStackIsFine) {
+  std::atomic<int> sum{0};
+  goro::run([&] {
+    static std::array<char, 64 * 1024> a;
+    a.fill(1);
+    goro::go([&sum](std::array<char, 64 * 1024> copy) {
+      int n = 0;
+      for (char c : copy) n += c;
+      sum = n;
+    }, a);
+    wait_for(sum, 64 * 1024);
+  }, goro::Config{.procs = 1});
+  EXPECT_EQ(sum.load(), 64 * 1024);
+}
+
+// Go's getproccount: the default GOMAXPROCS is the number of CPUs the
+// process may run on, not the machine's (`taskset -c 0` gives 1).
+TEST_F(RuntimeTest, TheDefaultProcsFollowTheAffinityMask) {
+  cpu_set_t saved, one;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &saved)) first++;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  const char* env = std::getenv("GOMAXPROCS");
+  const std::string saved_env = env ? env : "";
+  unsetenv("GOMAXPROCS");
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  int seen = 0;
+  goro::run([&] { seen = goro::gomaxprocs(); });
+  sched_setaffinity(0, sizeof(saved), &saved);
+  if (env) setenv("GOMAXPROCS", saved_env.c_str(), 1);
+  EXPECT_EQ(seen, 1);
 }
 
 TEST(PanicDeathTest, AnExceptionLeavingAGoroutineEndsTheProgramLikeGo) {

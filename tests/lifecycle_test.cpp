@@ -4,7 +4,10 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -52,6 +55,85 @@ TEST_P(LifecycleProcs, MainReturningAbandonsRunnableGoroutines) {
 
 INSTANTIATE_TEST_SUITE_P(Procs, LifecycleProcs,
                          ::testing::ValuesIn(goro::testing::proc_counts));
+
+// Goroutines left behind when main returns are stopped at their next call
+// into goro, so that every thread can return and run() with them: a
+// goroutine that keeps spawning, one that keeps yielding, and (from
+// chapter 03, where syscall is a call into goro) one that keeps making
+// syscalls. Each runs in a child process with a watchdog: a run() that
+// never returns is killed by SIGALRM, and the test fails instead of
+// hanging.
+//
+// Before chapter 04 nothing preempts a goroutine: at one P, one that never
+// yields would keep main itself from running again, so these tests need a
+// second P there (chapter 02 has only one, and a goroutine that spawns for
+// ever simply holds it).
+#if GORO_CHAPTER >= 4
+const std::vector<int> left_behind_procs{1, 2, 4};
+#else
+const std::vector<int> left_behind_procs{2, 4};
+#endif
+
+#if GORO_CHAPTER != 2
+TEST(LeftBehindDeathTest, AGoroutineThatKeepsSpawningDoesNotKeepRunFromReturning) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT({
+    alarm(60);
+    for (int procs : left_behind_procs) {
+      goro::run([] {
+        std::atomic<bool> started{false};
+        goro::go([&started] {
+          started = true;
+          for (;;) goro::go([] {});
+        });
+        while (!started.load()) goro::gosched();
+      }, goro::Config{.procs = procs});
+    }
+    std::exit(0);
+  }, ::testing::ExitedWithCode(0), "");
+}
+#endif
+
+TEST(LeftBehindDeathTest, AGoroutineThatKeepsYieldingDoesNotKeepRunFromReturning) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT({
+    alarm(60);
+    for (int procs : {1, 2, 4}) {
+      goro::run([] {
+        std::atomic<bool> started{false};
+        goro::go([&started] {
+          started = true;
+          for (;;) goro::gosched();
+        });
+        while (!started.load()) goro::gosched();
+      }, goro::Config{.procs = procs});
+    }
+    std::exit(0);
+  }, ::testing::ExitedWithCode(0), "");
+}
+
+#if GORO_CHAPTER >= 3
+TEST(LeftBehindDeathTest, AGoroutineThatKeepsMakingSyscallsDoesNotKeepRunFromReturning) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT({
+    alarm(60);
+    for (int procs : left_behind_procs) {
+      goro::run([] {
+        std::atomic<bool> started{false};
+        for (int i = 0; i < 4; i++) {
+          goro::go([&started] {
+            started = true;
+            for (;;) goro::syscall([] { usleep(100); });
+          });
+        }
+        while (!started.load()) goro::gosched();
+        goro::syscall([] { usleep(2000); });
+      }, goro::Config{.procs = procs});
+    }
+    std::exit(0);
+  }, ::testing::ExitedWithCode(0), "");
+}
+#endif
 
 TEST_F(RuntimeTest, MainThatSpawnsNothingReturnsZero) {
   bool ran = false;

@@ -4,8 +4,13 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -141,6 +146,39 @@ TEST_F(RuntimeTest, ManyShortGoroutinesAtTwoProcs) {
       },
       goro::Config{.procs = 2});
   EXPECT_EQ(sum.load(), static_cast<long>(n) * (n - 1) / 2);
+}
+
+// limit_address_space leaves the process `room` bytes of address space
+// more than it uses now (RLIMIT_AS applies to root too).
+void limit_address_space(std::size_t room) {
+  long pages = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  const auto used = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE));
+  rlimit r{used + room, used + room};
+  setrlimit(RLIMIT_AS, &r);
+}
+
+// The OS refuses a thread (here: no address space for its stack): Go ends
+// the program with "fatal error: newosproc" and what it knows. goro too: a
+// P was already promised to the thread, so it cannot just go on.
+TEST(ThreadDeathTest, AThreadTheOSRefusesEndsTheProgramAsGoDoes) {
+  if (goro::common::san::asan || goro::common::san::tsan) {
+    GTEST_SKIP() << "the sanitizers' own allocations need the address space";
+  }
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT({
+    goro::run([] {
+      limit_address_space(2 << 20);  // a goroutine's stack fits, a thread's does not
+      goro::go([] {});  // wakes an M for the idle P (chapter 05)...
+      goro::gosched();  // ...or the yield does (chapters 03 and 04)
+    }, goro::Config{.procs = 2});
+    std::exit(0);
+  }, ::testing::ExitedWithCode(2),
+     "runtime: failed to create new OS thread \\(have [0-9]+ already; errno=[0-9]+\\)"
+     ".*fatal error: newosproc");
 }
 
 }  // namespace

@@ -4,13 +4,17 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "goro/common/sanitizer.hpp"
 #include "support.hpp"
 
 namespace {
@@ -18,7 +22,7 @@ using namespace std::chrono_literals;
 using goro::testing::RuntimeTest;
 class SyscallProcs : public goro::testing::RuntimeProcsTest {};
 
-// The seed's scenario at procs=1: while one goroutine's thread is blocked
+// The article's scenario at procs=1: while one goroutine's thread is blocked
 // for 300 ms, another goroutine keeps running (on another thread, with the
 // P that sysmon took from the blocked one).
 TEST_F(RuntimeTest, ABlockedSyscallDoesNotStopOthersAtOneP) {
@@ -127,5 +131,66 @@ TEST_P(SyscallProcs, ManyBlockingGoroutinesLoseNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, SyscallProcs, ::testing::Values(1, 2, 4));
+
+// The function given to syscall runs outside the scheduler (its P may be
+// another M's by now): calling goro from it is a clear error, and the
+// goroutine goes on normally afterwards.
+TEST_F(RuntimeTest, GoroCallsInsideASyscallThrowLogicError) {
+  int threw = 0;
+  std::string what;
+  std::atomic<int> after{0};
+  goro::run([&] {
+    goro::syscall([&] {
+      auto expect_throw = [&](auto call) {
+        try {
+          call();
+        } catch (const std::logic_error& e) {
+          threw++;
+          what = e.what();
+        }
+      };
+      expect_throw([] { goro::go([] {}); });
+      expect_throw([] { goro::gosched(); });
+      expect_throw([] { goro::sleep_for(1ms); });
+      expect_throw([] { goro::syscall([] {}); });
+      expect_throw([] { (void)goro::gomaxprocs(); });
+      expect_throw([] { (void)goro::num_goroutine(); });
+    });
+    goro::go([&] { after++; });
+    while (after.load() == 0) goro::sleep_for(1ms);
+  }, goro::Config{.procs = 1});
+  EXPECT_EQ(threw, 6);
+  EXPECT_EQ(what, "goro::num_goroutine: called inside goro::syscall (its function must not call goro)");
+  EXPECT_EQ(after.load(), 1);
+}
+
+// Main returns while sysmon is taking Ps that still have queued work from
+// Ms in syscalls: the program must end cleanly, not with "fatal error:
+// pidleput: P has non-empty run queue" (startm used to put such a P back
+// on the idle list once main had returned). A race, so many short runs, in
+// a child process.
+TEST(ExitDeathTest, MainReturningWhileSysmonRetakesPsWithWorkEndsCleanly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const int runs = goro::common::san::tsan ? 40 : goro::common::san::asan ? 150 : 600;
+  EXPECT_EXIT({
+    alarm(600);  // a hang fails the test instead of the whole run
+    for (int r = 0; r < runs; r++) {
+      goro::run([] {
+        auto stop = std::make_shared<std::atomic<bool>>(false);
+        for (int i = 0; i < 8; i++) {
+          goro::go([stop] {
+            while (!stop->load()) {
+              goro::go([] {});  // queued on our P while we block
+              goro::syscall([] { usleep(300); });
+            }
+          });
+        }
+        goro::sleep_for(4ms);
+        stop->store(true);
+      }, goro::Config{.procs = 8});
+    }
+    std::exit(0);
+  }, ::testing::ExitedWithCode(0), "");
+}
 
 }  // namespace
