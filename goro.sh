@@ -8,6 +8,7 @@
 #   ./goro.sh build [PRESET]  only build (default preset; or asan, tsan, clang)
 #   ./goro.sh bench           run the benchmarks, goro against Go, as a table
 #   ./goro.sh diff NN         chapter NN's lesson, as a diff against NN-1
+#                             (new files shown in full)
 #
 # Missing Debian packages are installed when run as root; otherwise the
 # script prints the apt-get command to run.
@@ -83,10 +84,10 @@ case "$cmd" in
     prev=$(ls -d chapters/"$(printf %02d $((n - 1)))"_* 2>/dev/null | head -1)
     this=$(ls -d chapters/"$(printf %02d "$n")"_* 2>/dev/null | head -1)
     [ -n "$prev" ] && [ -n "$this" ] || { echo "no chapter $n" >&2; exit 1; }
-    diff -ru "$prev" "$this" || true
+    diff -ruN "$prev" "$this" || true
     ;;
   *)
-    sed -n "2,13p" "$0" | sed 's/^# \{0,1\}//'
+    sed -n "2,14p" "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 1
     ;;
 esac
