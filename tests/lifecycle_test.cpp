@@ -74,64 +74,46 @@ const std::vector<int> left_behind_procs{1, 2, 4};
 const std::vector<int> left_behind_procs{2, 4};
 #endif
 
+// leave_behind runs, at each proc count, a main that starts `n` goroutines
+// running `forever` and returns once one of them has started; it exits 0 if
+// every run() returned (a child process runs it, under a watchdog).
+void leave_behind(void (*forever)(), int n, const std::vector<int>& procs_list) {
+  alarm(60);
+  for (int procs : procs_list) {
+    goro::run([forever, n] {
+      std::atomic<bool> started{false};
+      for (int i = 0; i < n; i++) {
+        goro::go([&started, forever] {
+          started = true;
+          forever();
+        });
+      }
+      while (!started.load()) goro::gosched();
+    }, goro::Config{.procs = procs});
+  }
+  std::exit(0);
+}
+
 #if GORO_CHAPTER != 2
 TEST(LeftBehindDeathTest, AGoroutineThatKeepsSpawningDoesNotKeepRunFromReturning) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT({
-    alarm(60);
-    for (int procs : left_behind_procs) {
-      goro::run([] {
-        std::atomic<bool> started{false};
-        goro::go([&started] {
-          started = true;
-          for (;;) goro::go([] {});
-        });
-        while (!started.load()) goro::gosched();
-      }, goro::Config{.procs = procs});
-    }
-    std::exit(0);
-  }, ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(leave_behind([] { for (;;) goro::go([] {}); }, 1, left_behind_procs),
+              ::testing::ExitedWithCode(0), "");
 }
 #endif
 
 TEST(LeftBehindDeathTest, AGoroutineThatKeepsYieldingDoesNotKeepRunFromReturning) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT({
-    alarm(60);
-    for (int procs : {1, 2, 4}) {
-      goro::run([] {
-        std::atomic<bool> started{false};
-        goro::go([&started] {
-          started = true;
-          for (;;) goro::gosched();
-        });
-        while (!started.load()) goro::gosched();
-      }, goro::Config{.procs = procs});
-    }
-    std::exit(0);
-  }, ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(leave_behind([] { for (;;) goro::gosched(); }, 1, {1, 2, 4}),
+              ::testing::ExitedWithCode(0), "");
 }
 
 #if GORO_CHAPTER >= 3
 TEST(LeftBehindDeathTest, AGoroutineThatKeepsMakingSyscallsDoesNotKeepRunFromReturning) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT({
-    alarm(60);
-    for (int procs : left_behind_procs) {
-      goro::run([] {
-        std::atomic<bool> started{false};
-        for (int i = 0; i < 4; i++) {
-          goro::go([&started] {
-            started = true;
-            for (;;) goro::syscall([] { usleep(100); });
-          });
-        }
-        while (!started.load()) goro::gosched();
-        goro::syscall([] { usleep(2000); });
-      }, goro::Config{.procs = procs});
-    }
-    std::exit(0);
-  }, ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(leave_behind([] { for (;;) goro::syscall([] { usleep(100); }); }, 4,
+                           left_behind_procs),
+              ::testing::ExitedWithCode(0), "");
 }
 #endif
 

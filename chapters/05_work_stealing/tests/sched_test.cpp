@@ -206,40 +206,47 @@ struct group {
   }
 };
 
-// The pair readies each other through gopark/goready (what an unbuffered
-// channel will do in chapter 06): the fix is at goready.
-TEST_P(RunnextFairness, APingPongPairDoesNotStarveAGoroutineOnTheRing) {
-  const int ngroups = procs();  // one pair, and its third, for each P
+// run_groups runs one group per P, each started by `start` in a goroutine
+// of its own that first puts the group's third goroutine on the ring; main
+// stays parked until every group has called done() `dones` times. Then
+// each third must have run within the bound. `what` names the hand-offs.
+void run_groups(int procs, int dones, void (*start)(group*), const char* what) {
   std::vector<std::unique_ptr<group>> groups;
   goro::run([&] {
-    parked_main waiter(3 * ngroups);
-    for (int i = 0; i < ngroups; i++) {
+    parked_main waiter(dones * procs);
+    for (int i = 0; i < procs; i++) {
       groups.push_back(std::make_unique<group>());
       group* gr = groups.back().get();
       gr->waiter = &waiter;
-      goro::go([gr] {
-        goro::go([gr] { gr->third(); });     // into runnext...
-        goro::go([gr] { gr->play(1); });     // ...kicked to the ring by B
-        gr->start = goro::common::nanotime();
-        gr->play(0);                         // park: B runs, and readies us
+      goro::go([gr, start] {
+        goro::go([gr] { gr->third(); });  // into runnext, until the next go()
+        start(gr);
       });
     }
     waiter.wait();
-  }, goro::Config{.procs = procs()});
+  }, goro::Config{.procs = procs});
   for (auto& gr : groups) {
     ASSERT_TRUE(gr->third_ran.load());
     EXPECT_LT(gr->waited.load(), kBoundNs)
-        << "the goroutine on the ring waited " << gr->waited.load() / 1000000 << " ms while the pair "
-        << "handed off " << gr->handoffs.load() << " times";
-    RecordProperty("third_waited_us", static_cast<int>(gr->waited.load() / 1000));
+        << "the goroutine on the ring waited " << gr->waited.load() / 1000000 << " ms, over "
+        << gr->handoffs.load() << " " << what;
+    ::testing::Test::RecordProperty("third_waited_us", static_cast<int>(gr->waited.load() / 1000));
   }
+}
+
+// The pair readies each other through gopark/goready (what an unbuffered
+// channel will do in chapter 06): the fix is at goready.
+TEST_P(RunnextFairness, APingPongPairDoesNotStarveAGoroutineOnTheRing) {
+  run_groups(procs(), 3, [](group* gr) {
+    goro::go([gr] { gr->play(1); });  // B, kicking the third to the ring
+    gr->start = goro::common::nanotime();
+    gr->play(0);                      // park: B runs, and readies us
+  }, "hand-offs of the pair");
 }
 
 // A chain of goroutines, each starting the next and exiting: each new one
 // goes into runnext and inherits the slice. The fix is at go().
 TEST_P(RunnextFairness, ASpawnChainDoesNotStarveAGoroutineOnTheRing) {
-  const int ngroups = procs();
-  std::vector<std::unique_ptr<group>> groups;
   struct chain {
     static void next(group* gr) {
       gr->handoffs++;
@@ -250,26 +257,10 @@ TEST_P(RunnextFairness, ASpawnChainDoesNotStarveAGoroutineOnTheRing) {
       goro::go(next, gr);
     }
   };
-  goro::run([&] {
-    parked_main waiter(2 * ngroups);
-    for (int i = 0; i < ngroups; i++) {
-      groups.push_back(std::make_unique<group>());
-      group* gr = groups.back().get();
-      gr->waiter = &waiter;
-      goro::go([gr] {
-        goro::go([gr] { gr->third(); });  // into runnext...
-        gr->start = goro::common::nanotime();
-        goro::go(chain::next, gr);       // ...kicked to the ring by the chain
-      });
-    }
-    waiter.wait();
-  }, goro::Config{.procs = procs()});
-  for (auto& gr : groups) {
-    ASSERT_TRUE(gr->third_ran.load());
-    EXPECT_LT(gr->waited.load(), kBoundNs)
-        << "the goroutine on the ring waited " << gr->waited.load() / 1000000 << " ms while the chain "
-        << "ran " << gr->handoffs.load() << " links";
-  }
+  run_groups(procs(), 2, [](group* gr) {
+    gr->start = goro::common::nanotime();
+    goro::go(chain::next, gr);  // kicks the third to the ring
+  }, "links of the chain");
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, RunnextFairness, ::testing::Values(1, 2));
