@@ -182,16 +182,19 @@ TEST(ThreadDeathTest, AThreadTheOSRefusesEndsTheProgramAsGoDoes) {
 }
 
 // GORO_SCHEDTRACE=ms prints Go's schedtrace line every ms milliseconds,
-// the first one at 0 ms as Go's does (goro used to wait one period).
-TEST(SchedtraceDeathTest, TheFirstLineIsAtZeroMs) {
+// the first one as the program starts, as Go's does (goro used to wait one
+// period), and a last one at the end: a 20 ms program traced every second
+// prints two lines.
+TEST(SchedtraceDeathTest, TheFirstLineIsPrintedAtTheStart) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT({
     setenv("GORO_SCHEDTRACE", "1000", 1);
     goro::run([] { goro::sleep_for(20ms); }, goro::Config{.procs = 2});
     std::exit(0);
   }, ::testing::ExitedWithCode(0),
-     "^SCHED 0ms: gomaxprocs=2 idleprocs=[0-9]+ threads=[0-9]+ spinningthreads=[0-9]+ "
-     "idlethreads=[0-9]+ runqueue=[0-9]+ \\[[0-9]+ [0-9]+\\]");
+     "^SCHED [0-9]+ms: gomaxprocs=2 idleprocs=[0-9]+ threads=[0-9]+ spinningthreads=[0-9]+ "
+     "idlethreads=[0-9]+ runqueue=[0-9]+ \\[[0-9]+ [0-9]+\\]\n"
+     "SCHED [0-9]+ms: gomaxprocs=2 ");
 }
 
 }  // namespace

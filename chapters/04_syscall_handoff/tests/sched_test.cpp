@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <string>
 #include <ctime>
+#include <string>
 
 #include "runtime.hpp"
 #include "support.hpp"
