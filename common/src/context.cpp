@@ -113,6 +113,16 @@ void make_context(context& c, void* lo, std::size_t size, void* top,
   c.entry = entry;
   c.eh = eh_state{};
   c.asan_fake_stack = nullptr;
+  // A goroutine never returns through its first frames (it leaves with
+  // exit_context), so ThreadSanitizer's shadow call stack of a reused fiber
+  // keeps a few entries of every goroutine it ran: after some 20,000 it
+  // overflows into TSan's own state and the process crashes. A fresh fiber
+  // every 1,000 goroutines keeps it short.
+  if (san::tsan && c.tsan_fiber != nullptr && ++c.tsan_runs >= 1000) {
+    san::tsan_destroy(c.tsan_fiber);
+    c.tsan_fiber = nullptr;
+    c.tsan_runs = 0;
+  }
   if (san::tsan && c.tsan_fiber == nullptr) c.tsan_fiber = san::tsan_create();
   auto* hi = static_cast<char*>(top);
   c.sp = bc::make_fcontext(hi, hi - static_cast<char*>(lo), trampoline);

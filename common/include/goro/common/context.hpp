@@ -36,6 +36,7 @@ struct context {
   long id = 0;                    ///< who runs here (a goroutine id, 0: g0)
   void* asan_fake_stack = nullptr;  ///< ASan's fake-stack handle
   void* tsan_fiber = nullptr;       ///< TSan's fiber for this context
+  unsigned tsan_runs = 0;           ///< goroutines it has run (see make_context)
   void (*entry)(void*) = nullptr;   ///< where a new context starts
 };
 
