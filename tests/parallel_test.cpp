@@ -171,7 +171,7 @@ TEST(ThreadDeathTest, AThreadTheOSRefusesEndsTheProgramAsGoDoes) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT({
     goro::run([] {
-      limit_address_space(2 << 20);  // a goroutine's stack fits, a thread's does not
+      limit_address_space(1 << 20);  // a goroutine's stack fits, a thread's does not
       goro::go([] {});  // wakes an M for the idle P (chapter 05)...
       goro::gosched();  // ...or the yield does (chapters 03 and 04)
     }, goro::Config{.procs = 2});
