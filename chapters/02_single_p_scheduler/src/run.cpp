@@ -3,7 +3,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "goro/common/clock.hpp"
 #include "goro/common/env.hpp"
 #include "goro/goro.hpp"
 #include "runtime.hpp"

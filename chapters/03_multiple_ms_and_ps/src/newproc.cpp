@@ -7,8 +7,6 @@
 // finished goroutines does not hoard them. `go f(args...)` then costs a
 // free-list pop, building the closure at the top of the reused stack, and a
 // push on the run queue.
-#include <string>
-
 #include "goro/common/sanitizer.hpp"
 #include "goro/goro.hpp"
 #include "runtime.hpp"
