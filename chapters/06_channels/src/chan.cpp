@@ -142,7 +142,8 @@ bool chansend(hchan* c, void* ep, bool block) GORO_NO_THREAD_SAFETY_ANALYSIS {
 // moves from ep straight into the receiver's slot (on its stack), then
 // unlockf(arg) releases the channel (or a select's channels), and only
 // then is the receiver readied.
-void send(hchan* c, sudog* sg, void* ep, void (*unlockf)(void*), void* arg) {
+void send(hchan* c, sudog* sg, void* ep, void (*unlockf)(void*), void* arg)
+    GORO_NO_THREAD_SAFETY_ANALYSIS {  // c is locked; unlockf unlocks it
   if (sg->elem != nullptr) {
     c->elemtype->move_construct(sg->elem, ep);  // Go's sendDirect
     sg->elem = nullptr;
@@ -207,7 +208,8 @@ std::pair<bool, bool> chanrecv(hchan* c, void* ep, bool block) GORO_NO_THREAD_SA
 // a buffered one the buffer is full: take the oldest element, and the
 // sender's value takes its slot, which is now the newest (so FIFO order
 // holds). Then unlockf(arg), then the sender is readied.
-void recv(hchan* c, sudog* sg, void* ep, void (*unlockf)(void*), void* arg) {
+void recv(hchan* c, sudog* sg, void* ep, void (*unlockf)(void*), void* arg)
+    GORO_NO_THREAD_SAFETY_ANALYSIS {  // c is locked; unlockf unlocks it
   if (c->dataqsiz == 0) {
     if (ep != nullptr) c->elemtype->move_construct(ep, sg->elem);  // Go's recvDirect
   } else {
@@ -388,10 +390,13 @@ void chan_retain(hchan* c) noexcept { c->refs.fetch_add(1, std::memory_order_rel
 // parked goroutine holds a handle.
 void chan_release(hchan* c) noexcept {
   if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  std::size_t i = c->recvx;
-  for (std::size_t n = c->qcount.load(std::memory_order_relaxed); n > 0; n--) {
-    c->elemtype->destroy(c->chanbuf(i));
-    if (++i == c->dataqsiz) i = 0;
+  {
+    common::lock_guard l(c->lock);  // uncontended: for the analysis
+    std::size_t i = c->recvx;
+    for (std::size_t n = c->qcount.load(std::memory_order_relaxed); n > 0; n--) {
+      c->elemtype->destroy(c->chanbuf(i));
+      if (++i == c->dataqsiz) i = 0;
+    }
   }
   if (c->buf != nullptr) ::operator delete(c->buf, std::align_val_t(c->elemtype->align));
   delete c;
