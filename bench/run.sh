@@ -27,30 +27,47 @@ quick=${BENCH_QUICK:-0}
 limit=${BENCH_TIMEOUT:-120}
 export LC_ALL=C
 
-# The programs' runs: workload and procs.
+# The programs' runs: name, procs, and any more flags for the program. The
+# name is the workload (the program) or workload.variant when one program is
+# run more than once at the same procs with other flags (buffered: 1 and 4
+# producer/consumer pairs); the table rows below use the name.
 runs=("spawn 1" "spawn 2" "gosched 1" "imbalance 1" "imbalance 2"
-      "syscall 2" "timers 1" "timers 2")
+      "syscall 2" "timers 1" "timers 2"
+      "pingpong 1" "pingpong 2" "buffered.1x1 2 --pairs 1"
+      "buffered.4x4 2 --pairs 4" "skynet 1" "skynet 2" "select 1" "memory 2")
 
-# The table, one line a row: workload, procs ("-": from both), the RESULT
+# The table, one line a row: run name, procs ("-": from both), the RESULT
 # key shown, its number format, the label. speedup is computed here.
 rows="\
-spawn     1 ns_per_op  %.1f spawn, procs=1 (ns/goroutine)
-spawn     2 ns_per_op  %.1f spawn, procs=2 (ns/goroutine)
-gosched   1 ns_per_op  %.1f gosched, procs=1 (ns/yield)
-imbalance 1 wall_ms    %.1f imbalance, procs=1 (ms)
-imbalance 2 wall_ms    %.1f imbalance, procs=2 (ms)
-imbalance - speedup    %.2f imbalance speedup (x)
-syscall   2 alone_ms   %.1f syscall: CPU job alone (ms)
-syscall   2 blocked_ms %.1f syscall: CPU job + blockers (ms)
-syscall   2 slowdown   %.2f syscall slowdown (x)
-timers    1 wall_ms    %.1f timers, procs=1 (ms)
-timers    2 wall_ms    %.1f timers, procs=2 (ms)"
+spawn        1 ns_per_op       %.1f spawn, procs=1 (ns/goroutine)
+spawn        2 ns_per_op       %.1f spawn, procs=2 (ns/goroutine)
+gosched      1 ns_per_op       %.1f gosched, procs=1 (ns/yield)
+imbalance    1 wall_ms         %.1f imbalance, procs=1 (ms)
+imbalance    2 wall_ms         %.1f imbalance, procs=2 (ms)
+imbalance    - speedup         %.2f imbalance speedup (x)
+syscall      2 alone_ms        %.1f syscall: CPU job alone (ms)
+syscall      2 blocked_ms      %.1f syscall: CPU job + blockers (ms)
+syscall      2 slowdown        %.2f syscall slowdown (x)
+timers       1 wall_ms         %.1f timers, procs=1 (ms)
+timers       2 wall_ms         %.1f timers, procs=2 (ms)
+pingpong     1 ns_per_op       %.1f pingpong, procs=1 (ns/round trip)
+pingpong     2 ns_per_op       %.1f pingpong, procs=2 (ns/round trip)
+buffered.1x1 2 ns_per_op       %.1f buffered 1x1, procs=2 (ns/item)
+buffered.4x4 2 ns_per_op       %.1f buffered 4x4, procs=2 (ns/item)
+skynet       1 wall_ms         %.1f skynet, procs=1 (ms)
+skynet       2 wall_ms         %.1f skynet, procs=2 (ms)
+select       1 ns_per_op       %.1f select, procs=1 (ns/select)
+memory       2 bytes_per_op    %.0f memory: RSS per parked G (bytes)
+memory       2 pt_bytes_per_op %.0f memory: page tables per G (bytes)"
 
-# Sizes: the programs' defaults (the real benchmark), or small ones.
+# Sizes: the programs' defaults (the real benchmark), or small ones. By
+# workload (the program), so both buffered runs get the same.
 declare -A sizes=()
 if [ "$quick" = 1 ]; then
   sizes=([spawn]="--n 20000" [gosched]="--n 20000" [imbalance]="--n 200"
-         [syscall]="--n 5 --cpu 10" [timers]="--n 5000")
+         [syscall]="--n 5 --cpu 10" [timers]="--n 5000"
+         [pingpong]="--n 20000" [buffered]="--n 20000" [skynet]="--n 10000"
+         [select]="--n 20000" [memory]="--n 5000")
 fi
 
 # --- Build the Go programs (standard library only; no network needed). ---
@@ -83,7 +100,7 @@ binary() {  # binary IMPL WORKLOAD
 }
 
 # --- Run. Each program prints one "RESULT workload key=value ..." line;
-# every key=value becomes a record "impl workload procs key value". ---
+# every key=value becomes a record "impl name procs key value". ---
 raw=$out/raw.txt
 : >"$raw"
 declare -A failed=()
@@ -94,15 +111,16 @@ trap 'rm -f "$outlog" "$errlog" "$rowsfile"' EXIT
 
 for rep in $(seq 1 "$reps"); do
   for run in "${runs[@]}"; do
-    read -r w p <<<"$run"
+    read -r w p flags <<<"$run"
+    prog=${w%%.*}
     echo "rep $rep/$reps: $w procs=$p" >&2
     for impl in "${impls[@]}"; do
-      bin=$(binary "$impl" "$w")
+      bin=$(binary "$impl" "$prog")
       [ -x "$bin" ] || continue
       [ -z "${failed[$impl $w $p]:-}" ] || continue
       rc=0
-      # shellcheck disable=SC2086  # sizes[$w] is meant to split into words
-      timeout "$limit" "$bin" --procs "$p" ${sizes[$w]:-} \
+      # shellcheck disable=SC2086  # sizes and flags are meant to split into words
+      timeout "$limit" "$bin" --procs "$p" ${sizes[$prog]:-} $flags \
         >"$outlog" 2>"$errlog" || rc=$?
       result=$(grep -m 1 '^RESULT ' "$outlog" || true)
       if [ "$rc" -ne 0 ] || [ -z "$result" ]; then
@@ -219,7 +237,8 @@ printf '%s\n' "$rows" >"$rowsfile"
       print ""
       print "Time rows: lower is better; ratio > 1 means goro is slower than Go."
       print "speedup: procs=1 time / procs=2 time (2 is ideal); slowdown: CPU job"
-      print "time with blocking syscalls / without (1 is ideal)."
+      print "time with blocking syscalls / without (1 is ideal). memory: bytes"
+      print "per parked goroutine; lower is better there too."
       if (note_procs) print "*  ran with fewer Ps than asked (gomaxprocs() said so)."
       if (note_sum) print "!  checksum differs from Go or between runs: not the same work (a bug)."
       exit bad
