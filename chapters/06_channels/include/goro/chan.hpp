@@ -242,15 +242,31 @@ struct chan_access {
   static chan<T> adopt(hchan* c) noexcept { return chan<T>(c); }
 };
 
+/// The channel of a select case. A case given a named channel borrows it,
+/// as a std::string_view borrows a string: no reference is counted, so a
+/// select costs no atomic operation per case, and a goroutine left parked
+/// in a select when main returns holds no reference to anything. A case
+/// given a temporary channel (`recv_case(after(1s), ...)`) keeps it alive
+/// itself.
+template <class T>
+struct case_chan {
+  chan<T> owned;  ///< the channel, if the case was given a temporary
+  hchan* c;       ///< the channel the case works on
+  /// Borrows ch, which must outlive the case (it does, in a select call).
+  explicit case_chan(const chan<T>& ch) noexcept : c(chan_access<T>::get(ch)) {}
+  /// Takes ch over.
+  explicit case_chan(chan<T>&& ch) noexcept : owned(std::move(ch)), c(chan_access<T>::get(owned)) {}
+};
+
 /// A receive case of select (see recv_case).
 template <class T, class F>
 struct recv_case_t {
-  chan<T> ch;    ///< the channel
-  F f;           ///< runs with what was received
-  slot<T> into;  ///< where the value lands
+  case_chan<T> ch;  ///< the channel
+  F f;              ///< runs with what was received
+  slot<T> into;     ///< where the value lands
   static constexpr bool is_send = false;
   static constexpr bool is_default = false;
-  scase make() { return {chan_access<T>::get(ch), into.get()}; }
+  scase make() { return {ch.c, into.get()}; }
   void fire(bool received) {
     std::optional<T> v;
     if (received) v.emplace(into.take());
@@ -265,12 +281,12 @@ struct recv_case_t {
 /// A send case of select (see send_case).
 template <class T, class F>
 struct send_case_t {
-  chan<T> ch;  ///< the channel
-  T value;     ///< the value to send; moved from if the case runs
-  F f;         ///< runs once the value is sent
+  case_chan<T> ch;  ///< the channel
+  T value;          ///< the value to send; moved from if the case runs
+  F f;              ///< runs once the value is sent
   static constexpr bool is_send = true;
   static constexpr bool is_default = false;
-  scase make() { return {chan_access<T>::get(ch), std::addressof(value)}; }
+  scase make() { return {ch.c, std::addressof(value)}; }
   void fire(bool) { f(); }
 };
 
@@ -293,16 +309,28 @@ void fire_case(Tuple& cs, std::size_t i, bool received, std::index_sequence<I...
 
 /// recv_case is `case v, ok := <-ch:` in a select: if it is chosen, f runs
 /// with the value, or std::nullopt if the channel was closed (f may also
-/// take no argument).
+/// take no argument). A named channel is borrowed, not copied: the case
+/// must not outlive it (see case_chan).
 template <class T, class F>
-detail::recv_case_t<T, std::decay_t<F>> recv_case(chan<T> ch, F&& f) {
-  return {std::move(ch), std::forward<F>(f), {}};
+detail::recv_case_t<T, std::decay_t<F>> recv_case(const chan<T>& ch, F&& f) {
+  return {detail::case_chan<T>(ch), std::forward<F>(f), {}};
+}
+/// recv_case on a temporary channel, which the case keeps alive.
+template <class T, class F>
+detail::recv_case_t<T, std::decay_t<F>> recv_case(chan<T>&& ch, F&& f) {
+  return {detail::case_chan<T>(std::move(ch)), std::forward<F>(f), {}};
 }
 /// send_case is `case ch <- value:` in a select: if it is chosen, the value
-/// is sent and f() runs. Sending on a closed channel panics, as in Go.
+/// is sent and f() runs. Sending on a closed channel panics, as in Go. The
+/// channel is borrowed as by recv_case.
 template <class T, class F>
-detail::send_case_t<T, std::decay_t<F>> send_case(chan<T> ch, T value, F&& f) {
-  return {std::move(ch), std::move(value), std::forward<F>(f)};
+detail::send_case_t<T, std::decay_t<F>> send_case(const chan<T>& ch, std::type_identity_t<T> value, F&& f) {
+  return {detail::case_chan<T>(ch), std::move(value), std::forward<F>(f)};
+}
+/// send_case on a temporary channel, which the case keeps alive.
+template <class T, class F>
+detail::send_case_t<T, std::decay_t<F>> send_case(chan<T>&& ch, std::type_identity_t<T> value, F&& f) {
+  return {detail::case_chan<T>(std::move(ch)), std::move(value), std::forward<F>(f)};
 }
 /// default_case is `default:` in a select: f() runs if no other case is
 /// ready, and select never blocks.
