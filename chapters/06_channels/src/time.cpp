@@ -232,12 +232,13 @@ hchan* after(std::int64_t ns) {
   hchan* c = makechan(&elem_ops_of<tp>, 1);
   auto* at = new runtime::after_timer{{}, c};
   chan_retain(c);  // the timer's reference
-  at->t.when = runtime::deadline(ns);
+  const std::int64_t when = runtime::deadline(ns);
+  at->t.when = when;
   at->t.f = runtime::sendTime;
   at->t.arg = at;
   at->t.release = runtime::release_after;
-  runtime::addtimer(&at->t);
-  runtime::wake_timer_sleeper(at->t.when);
+  runtime::addtimer(&at->t);  // from here on another M may fire and free it
+  runtime::wake_timer_sleeper(when);
   return c;
 }
 //! [after]
