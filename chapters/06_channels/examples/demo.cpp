@@ -89,16 +89,11 @@ void handoff_traced() {
     }
     std::printf("\n");
   }
-  std::printf("   G3 runs first (the goroutine made last waits in runnext) and parks in
-"
-              "   its receive. G2's send of 1 finds G3 parked: the value goes straight
-"
-              "   into G3's slot and G3 into runnext. G2 goes on; its send of 2 finds
-"
-              "   nobody waiting, so G2 parks with the value. G3 wakes holding 1, and its
-"
-              "   next receive takes 2 from the parked G2 and readies it. Every value
-"
+  std::printf("   G3 runs first (the goroutine made last waits in runnext) and parks in\n"
+              "   its receive. G2's send of 1 finds G3 parked: the value goes straight\n"
+              "   into G3's slot and G3 into runnext. G2 goes on; its send of 2 finds\n"
+              "   nobody waiting, so G2 parks with the value. G3 wakes holding 1, and its\n"
+              "   next receive takes 2 from the parked G2 and readies it. Every value\n"
               "   passes from one goroutine's stack to the other's, with no buffer.\n\n");
 }
 
