@@ -194,7 +194,8 @@ class chan {
     T& operator*() { return *cur_; }
     /// Receives the next value.
     iterator& operator++() {
-      cur_ = ch_->recv();
+      cur_.reset();  // (not cur_ = recv(): T need not be assignable)
+      if (auto v = ch_->recv()) cur_.emplace(std::move(*v));
       return *this;
     }
     /// Receives the next value.
