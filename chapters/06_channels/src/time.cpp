@@ -64,7 +64,7 @@ void sendTime(void* arg, std::uintptr_t) {
 
 // release_after frees an after() timer that never fired (run() ended).
 void release_after(timer* t) {
-  auto* at = reinterpret_cast<after_timer*>(t);
+  auto* at = static_cast<after_timer*>(t->arg);
   detail::chan_release(at->c);
   delete at;
 }
