@@ -27,9 +27,14 @@ void goroutineReady(void* arg, std::uintptr_t) { goready(static_cast<g*>(arg)); 
 //! [resetForSleep]
 // resetForSleep arms the sleep timer: the gopark unlock function of
 // timeSleep. The timer is added only once the G is _Gwaiting, so it can never
-// fire (and goready the G) before the G has parked.
+// fire (and goready the G) before the G has parked. This M runs the timer
+// when it next schedules, but the G it runs meanwhile may never give the P
+// back: another M must watch the deadline too, as Go's addtimer makes sure
+// (wakeNetPoller).
 bool resetForSleep(g* gp, void*) {
+  const std::int64_t when = gp->sleeptimer.when;  // once added, gp may wake
   addtimer(&gp->sleeptimer);
+  wake_timer_sleeper(when);
   return true;
 }
 //! [resetForSleep]
@@ -195,6 +200,10 @@ bool sleep_until_timer(m* mp) {
 // an idle P (Go's wakeNetPoller): it wakes the timer sleeper if it would
 // sleep past `when`, so that it recomputes; with no sleeper, it wakes an M.
 void wake_timer_sleeper(std::int64_t when) {
+  // A sleeper due by then will see this timer when it wakes: no lock. (It
+  // may be waking now: then it looks at every P's timers once awake.)
+  const std::int64_t sleeping_until = sched->timerwhen.load(std::memory_order_relaxed);
+  if (sleeping_until != 0 && sleeping_until <= when) return;
   {
     common::lock_guard l(sched->lock);
     if (sched->timerm != nullptr) {
