@@ -34,7 +34,8 @@ export LC_ALL=C
 runs=("spawn 1" "spawn 2" "gosched 1" "imbalance 1" "imbalance 2"
       "syscall 2" "timers 1" "timers 2"
       "pingpong 1" "pingpong 2" "buffered.1x1 2 --pairs 1"
-      "buffered.4x4 2 --pairs 4" "skynet 1" "skynet 2" "select 1" "memory 2")
+      "buffered.4x4 2 --pairs 4" "skynet 1" "skynet 2" "select 1" "memory 2"
+      "mutex 2" "spawnjoin 1" "spawnjoin 2")
 
 # The table, one line a row: run name, procs ("-": from both), the RESULT
 # key shown, its number format, the label. speedup is computed here.
@@ -58,7 +59,10 @@ skynet       1 wall_ms         %.1f skynet, procs=1 (ms)
 skynet       2 wall_ms         %.1f skynet, procs=2 (ms)
 select       1 ns_per_op       %.1f select, procs=1 (ns/select)
 memory       2 bytes_per_op    %.0f memory: RSS per parked G (bytes)
-memory       2 pt_bytes_per_op %.0f memory: page tables per G (bytes)"
+memory       2 pt_bytes_per_op %.0f memory: page tables per G (bytes)
+mutex        2 ns_per_op       %.1f mutex, procs=2 (ns/lock+unlock)
+spawnjoin    1 ns_per_op       %.1f spawnjoin, procs=1 (ns/goroutine)
+spawnjoin    2 ns_per_op       %.1f spawnjoin, procs=2 (ns/goroutine)"
 
 # Sizes: the programs' defaults (the real benchmark), or small ones. By
 # workload (the program), so both buffered runs get the same.
@@ -67,7 +71,8 @@ if [ "$quick" = 1 ]; then
   sizes=([spawn]="--n 20000" [gosched]="--n 20000" [imbalance]="--n 200"
          [syscall]="--n 5 --cpu 10" [timers]="--n 5000"
          [pingpong]="--n 20000" [buffered]="--n 20000" [skynet]="--n 10000"
-         [select]="--n 20000" [memory]="--n 5000")
+         [select]="--n 20000" [memory]="--n 5000"
+         [mutex]="--n 20000" [spawnjoin]="--n 20000")
 fi
 
 # --- Build the Go programs (standard library only; no network needed). ---
