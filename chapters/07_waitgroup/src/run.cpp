@@ -25,10 +25,6 @@ namespace detail {
 
 void check_goroutine(const char* what) {
   g* gp = getg();
-  if (gp != nullptr && gp->atomicstatus.load(std::memory_order_relaxed) != gstatus::_Gsyscall)
-      [[likely]] {
-    return;  // the common case, first: Mutex's slow paths call this often
-  }
   if (gp == nullptr) {
     throw std::logic_error(std::string("goro::") + what +
                            ": called outside a goroutine (use goro::run)");
@@ -109,8 +105,8 @@ int run(std::function<void()> main_fn, Config config) {
   sysmon_stop();
 
   // Goroutines still alive are abandoned, as in Go: first off the channels
-  // and semaphores they wait on, then their closures are destroyed (which may free
-  // channels), and every stack goes with the pool.
+  // and semaphores they wait on, then their closures are destroyed (which
+  // may free channels), and every stack goes with the pool.
   std::vector<std::unique_ptr<g>> gs;
   {
     common::lock_guard l(s.allglock);

@@ -19,9 +19,8 @@ using namespace runtime;
 // it and leaves the waiters (the low half) alone, in one atomic step.
 void WaitGroup::add(int delta) {
   detail::check_goroutine("WaitGroup::add");
-  const std::uint64_t state =
-      state_.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32) +
-      (static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32);
+  const std::uint64_t shifted = static_cast<std::uint64_t>(static_cast<std::int64_t>(delta)) << 32;
+  const std::uint64_t state = state_.fetch_add(shifted) + shifted;
   const auto v = static_cast<std::int32_t>(state >> 32);  // the counter
   const auto w = static_cast<std::uint32_t>(state);        // the waiters
   if (v < 0) throw panic_error("sync: negative WaitGroup counter");
