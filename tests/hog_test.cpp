@@ -1,9 +1,11 @@
 // hog_test.cpp: a goroutine that never calls goro keeps its P (goro is
 // cooperative, as Go was before 1.14), yet the goroutines asleep on that
 // P's timers still wake, on another P: some other M always watches the
-// earliest deadline (Go's addtimer and wakeNetPoller). First chapter: 07
-// (chapters 04 to 06 have the same fix, but under ThreadSanitizer this test
-// hung there, for a reason not yet found).
+// earliest deadline (Go's addtimer and wakeNetPoller). First chapter: 05.
+// It needs work stealing: if a sleeper's timer is due already when the
+// hogged P's own M looks at it, just before it starts the hog (every time
+// under ThreadSanitizer, which slows everything), the woken goroutine goes
+// on that P's local queue, and in chapter 04 no other P can take it.
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
