@@ -9,6 +9,8 @@
 #   ./goro.sh bench           run the benchmarks, goro against Go, as a table
 #   ./goro.sh diff NN         chapter NN's lesson, as a diff against NN-1
 #                             (new files shown in full)
+#   ./goro.sh article [NN]    the article's programs in chapter NN (default:
+#                             the latest): Go and goro side by side, GOMAXPROCS=1
 #
 # Missing Debian packages are installed when run as root; otherwise the
 # script prints the apt-get command to run.
@@ -101,8 +103,37 @@ case "$cmd" in
     [ -n "$prev" ] && [ -n "$this" ] || { echo "no chapter $n" >&2; exit 1; }
     diff -ruN "$prev" "$this" || true
     ;;
+  article)
+    if [ $# -gt 0 ]; then
+      this=$(ls -d chapters/"$(printf %02d "$((10#$1))")"_* 2>/dev/null | head -1 || true)
+      [ -n "$this" ] || { echo "no chapter $1" >&2; exit 1; }
+    else
+      this=$(ls -d chapters/[0-9][0-9]_* | tail -1)
+    fi
+    nn=$(basename "$this" | cut -c1-2)
+    names=()
+    for src in "$this"/article/*.cpp; do
+      [ -e "$src" ] && names+=("$(basename "$src" .cpp)")
+    done
+    if [ ${#names[@]} -eq 0 ]; then
+      echo "chapter $nn has none of the article's programs (the first is in chapter 06)" >&2
+      exit 1
+    fi
+    need_packages
+    targets=()
+    for name in "${names[@]}"; do targets+=("ch${nn}_article_$name" "ch${nn}_article_${name}_go"); done
+    build default --target "${targets[@]}"
+    bin=build/default/$this
+    status=0
+    for name in "${names[@]}"; do
+      echo
+      cmake/article_compare.sh --side-by-side "$bin/article-go/$name" \
+        "$bin/ch${nn}_article_$name" || status=1
+    done
+    exit "$status"
+    ;;
   *)
-    sed -n "2,14p" "$0" | sed 's/^# \{0,1\}//'
+    sed -n "2,16p" "$0" | sed 's/^# \{0,1\}//'
     [ "$cmd" = help ] || exit 1
     ;;
 esac

@@ -182,13 +182,14 @@ void record_throw(std::exception_ptr e, bool goexit) {
 
 // record_rethrow: the exception being handled is thrown again (`throw;`,
 // std::rethrow_exception). If it is the one whose unwinding a record
-// carries, its panic goes on as it was (recovered or not); else it starts
-// a new one.
+// carries, its panic goes on as it was; else, or if that panic was
+// recovered (it is over), it starts a new one.
 void record_rethrow(const std::exception_ptr& e) {
   g* gp = thrower();
   if (gp == nullptr) return;
   const int depth = std::uncaught_exceptions() + 1;
-  if (gp->_panic != nullptr && gp->_panic->depth == depth && gp->_panic->carrier == e) return;
+  _panic* p = gp->_panic;
+  if (p != nullptr && p->depth == depth && p->carrier == e && !p->recovered) return;
   prune(gp, depth - 1);
   push(gp, e, depth, is_goexit(e));
 }
