@@ -113,6 +113,8 @@ bool repanic(g* gp, _panic* p, int live, const std::exception_ptr& y) {
   // removed it when it resumed), and so are the ones it had aborted.
   // The unwinding under way is p's (whatever happens to p's record below).
   const std::exception_ptr carrier = p != nullptr ? p->carrier : nullptr;
+  _panic* last = nullptr;  // the oldest of y's records (they link to p)
+  for (_panic* q = gp->_panic; q != nullptr && q->depth == live + 1; q = q->link) last = q;
   _panic* below = p;
   while (below != nullptr && below->depth == live && below->done) {
     _panic* q = below;
@@ -125,13 +127,12 @@ bool repanic(g* gp, _panic* p, int live, const std::exception_ptr& y) {
     delete q;
   }
   if (below != nullptr && below->depth == live) below->aborted = true;
-  _panic* last = nullptr;
-  for (_panic* q = gp->_panic; q != nullptr && q->depth == live + 1; q = q->link) {
+  for (_panic* q = gp->_panic;; q = q->link) {  // y's records join depth live
     q->depth = live;
     if (carrier) q->carrier = carrier;
-    last = q;
+    if (q == last) break;
   }
-  if (last != nullptr) last->link = below;
+  last->link = below;
   return false;
 }
 //! [repanic]
