@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "goro/common/sanitizer.hpp"
+#include "panic_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -47,6 +48,7 @@ using goro::chan;
 using goro::make_chan;
 using goro::Mutex;
 using goro::WaitGroup;
+using goro::testing::panic_if;
 
 // quick_exit_under_tsan: ThreadSanitizer makes a process sleep for 1 s as
 // it exits (its atexit_sleep_ms), which here would be most of each test's
@@ -141,12 +143,6 @@ std::string crash(const std::string& panics, int g) {
 const std::string goexit_deadlock = "fatal error: no goroutines (main called runtime.Goexit) - deadlock!\n";
 const std::string deadlock = "fatal error: all goroutines are asleep - deadlock!\n";
 const std::string unlock_of_unlocked = "fatal error: sync: unlock of unlocked mutex\n";
-
-// panic_if panics with `message` when `really` is true (a panic the
-// compiler cannot see is certain).
-void panic_if(bool really, const std::string& message) {
-  if (really) goro::panic(message);
-}
 
 // ---- Unrecovered panics ----
 
