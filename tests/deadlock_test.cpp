@@ -25,6 +25,7 @@
 #include <string>
 
 #include "goro/common/sanitizer.hpp"
+#include "death_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -34,74 +35,10 @@ using goro::make_chan;
 using goro::recv_case;
 using goro::select;
 using goro::send_case;
+using goro::testing::in_child;
 
-// quick_exit_under_tsan: ThreadSanitizer makes a process sleep for 1 s as
-// it exits (its atexit_sleep_ms, to catch races with threads still
-// running), which here would be most of each test's time. The children of
-// these tests, which only exit, do it at once: TSAN_OPTIONS gets
-// atexit_sleep_ms=0 while a test runs, and is restored after it.
-class quick_exit_under_tsan {
- public:
-  void set() {
-    if (!goro::common::san::tsan) return;
-    const char* old = std::getenv("TSAN_OPTIONS");
-    had_ = old != nullptr;
-    saved_ = old ? old : "";
-    setenv("TSAN_OPTIONS", (saved_ + (saved_.empty() ? "" : ":") + "atexit_sleep_ms=0").c_str(), 1);
-  }
-  void restore() {
-    if (!goro::common::san::tsan) return;
-    if (had_) {
-      setenv("TSAN_OPTIONS", saved_.c_str(), 1);
-    } else {
-      unsetenv("TSAN_OPTIONS");
-    }
-  }
-
- private:
-  bool had_ = false;
-  std::string saved_;
-};
-
-class ChanDeadlockDeathTest : public goro::testing::RuntimeTest {
- protected:
-  void SetUp() override {
-    RuntimeTest::SetUp();
-    env_.set();
-  }
-  void TearDown() override {
-    env_.restore();
-    RuntimeTest::TearDown();
-  }
-
- private:
-  quick_exit_under_tsan env_;
-};
-
-class ChanDeadlockProcsDeathTest : public goro::testing::RuntimeProcsTest {
- protected:
-  void SetUp() override {
-    RuntimeProcsTest::SetUp();
-    env_.set();
-  }
-  void TearDown() override {
-    env_.restore();
-    RuntimeProcsTest::TearDown();
-  }
-
- private:
-  quick_exit_under_tsan env_;
-};
-
-// in_child runs main_fn as a program of its own, in the death test's
-// child: it exits 0 if run() returns, and a hang is killed by SIGALRM after
-// 60 s, which fails the test instead of hanging the whole run.
-[[noreturn]] void in_child(const std::function<void()>& main_fn, int procs) {
-  alarm(60);
-  goro::run(main_fn, goro::Config{.procs = procs});
-  std::fflush(nullptr);
-  std::exit(0);
-}
+class ChanDeadlockDeathTest : public goro::testing::DeathTest {};
+class ChanDeadlockProcsDeathTest : public goro::testing::ProcsDeathTest {};
 
 // What Go prints first.
 const std::string deadlock = "fatal error: all goroutines are asleep - deadlock!\n\n";
