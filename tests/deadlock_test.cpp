@@ -16,15 +16,10 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <string>
 
-#include "goro/common/sanitizer.hpp"
 #include "death_support.hpp"
 #include "support.hpp"
 

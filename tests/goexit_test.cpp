@@ -14,6 +14,7 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>

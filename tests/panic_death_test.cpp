@@ -28,19 +28,14 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "goro/common/sanitizer.hpp"
-#include "panic_support.hpp"
 #include "death_support.hpp"
+#include "panic_support.hpp"
 #include "support.hpp"
 
 namespace {

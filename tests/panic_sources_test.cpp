@@ -12,7 +12,8 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <array>
+#include <chrono>
 #include <exception>
 #include <stdexcept>
 #include <string>

@@ -20,10 +20,10 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <exception>
 #include <stdexcept>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include "panic_support.hpp"

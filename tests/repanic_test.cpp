@@ -14,7 +14,6 @@
 #include <goro/goro.hpp>
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
